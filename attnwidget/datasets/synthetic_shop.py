@@ -1,0 +1,190 @@
+"""A small synthetic shop whose customers follow planted, documented patterns.
+
+Patterns (all driven by ``seed``):
+
+* **Departments.** Each customer shops in 2–3 of five departments (cameras, laptops,
+  phones, coffee, running), each made of a main category and an accessory category,
+  and tends to stay in the department of their last purchase.
+* **Complements.** Every main-category item (the *trigger*, e.g. a camera) has one
+  specific complement in the accessory category (e.g. a memory card of the same
+  brand). After buying a trigger, a customer buys its complement next with
+  probability ``p_complement``. ``dataset.metadata["complements"]`` maps each trigger
+  item id to its complement id: a known cause a faithful explanation should find.
+* **Brand loyalty.** Each customer has a favourite brand per department and picks it
+  with probability ``p_brand``.
+* **Price tiers.** Each customer has a tier (budget, mid, premium) and buys in it with
+  probability ``p_tier``.
+* **Popularity.** Within a choice, items are weighted by a Zipf-like popularity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data import Dataset
+
+DEPARTMENTS = {
+    "cameras": (
+        ("cameras", ["Mirrorless Camera", "Compact Camera", "Action Camera", "DSLR Camera"]),
+        ("camera accessories", ["Memory Card", "Camera Bag", "Tripod", "Lens Filter"]),
+        ["Aperta", "Lumora", "Kestrel", "Novix"],
+        450.0,
+    ),
+    "laptops": (
+        ("laptops", ["Ultrabook", "Gaming Laptop", "Notebook", "Convertible Laptop"]),
+        ("laptop accessories", ["Laptop Sleeve", "Wireless Mouse", "USB-C Hub", "Laptop Stand"]),
+        ["Corvid", "Tessera", "Halcyon", "Vantor"],
+        900.0,
+    ),
+    "phones": (
+        ("phones", ["Smartphone", "Foldable Phone", "Rugged Phone", "Compact Phone"]),
+        ("phone accessories", ["Phone Case", "Screen Protector", "Fast Charger", "Earbuds"]),
+        ["Orbit", "Pixelon", "Zephyr", "Mako"],
+        600.0,
+    ),
+    "coffee": (
+        (
+            "coffee machines",
+            ["Espresso Machine", "Drip Coffee Maker", "Burr Grinder", "Pod Machine"],
+        ),
+        ("coffee", ["Espresso Beans", "Filter Roast", "Decaf Blend", "Single-Origin Beans"]),
+        ["Brava", "Moka & Co", "Roastwell", "Crema"],
+        250.0,
+    ),
+    "running": (
+        ("running shoes", ["Road Running Shoe", "Trail Shoe", "Racing Flat", "Stability Shoe"]),
+        ("sports apparel", ["Running Socks", "Running Jacket", "Shorts", "Base Layer"]),
+        ["Stride", "Fleetfoot", "Altura", "Pacer"],
+        120.0,
+    ),
+}
+TIERS = ("budget", "mid", "premium")
+TIER_PRICE = {"budget": 0.45, "mid": 1.0, "premium": 2.2}
+TIER_SUFFIX = {"budget": " Lite", "mid": "", "premium": " Pro"}
+ACCESSORY_PRICE = 0.08
+
+
+def _make_items(n_items: int, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    cells = [
+        (dept, part, brand, tier)
+        for dept, (main, acc, brands, _) in DEPARTMENTS.items()
+        for part in (main, acc)
+        for brand in brands
+        for tier in TIERS
+    ]
+    for k in range(n_items):
+        dept, (category, nouns), brand, tier = cells[k % len(cells)]
+        base = DEPARTMENTS[dept][3] * (
+            1.0 if category == DEPARTMENTS[dept][0][0] else ACCESSORY_PRICE
+        )
+        price = base * TIER_PRICE[tier] * rng.lognormal(0.0, 0.15)
+        noun = nouns[rng.integers(len(nouns))]
+        model = f"{chr(65 + rng.integers(26))}{rng.integers(10, 99)}"
+        rows.append(
+            {
+                "item_id": f"i{k + 1:04d}",
+                "title": f"{brand} {model} {noun}{TIER_SUFFIX[tier]}",
+                "category": category,
+                "brand": brand,
+                "price": round(float(price), 2),
+                "department": dept,
+                "tier": tier,
+                "is_trigger": category == DEPARTMENTS[dept][0][0],
+            }
+        )
+    items = pd.DataFrame(rows)
+    items["popularity"] = 1.0 / (1.0 + rng.permutation(n_items)) ** 0.35
+    return items
+
+
+def _pick_complements(items: pd.DataFrame, rng: np.random.Generator) -> dict[str, str]:
+    """Each trigger gets one accessory of its department, same brand where possible."""
+    complements = {}
+    for _, trig in items[items.is_trigger].iterrows():
+        acc = items[(items.department == trig.department) & ~items.is_trigger]
+        same_brand = acc[acc.brand == trig.brand]
+        pool = same_brand if len(same_brand) else acc
+        complements[trig.item_id] = pool.item_id.iloc[rng.integers(len(pool))]
+    return complements
+
+
+def synthetic_shop(
+    n_users: int = 3000,
+    n_items: int = 600,
+    *,
+    min_len: int = 5,
+    max_len: int = 40,
+    p_complement: float = 0.8,
+    p_brand: float = 0.75,
+    p_tier: float = 0.75,
+    n_bins: int = 5,
+    seed: int = 0,
+) -> Dataset:
+    """Generate the synthetic shop (see the module docstring for its patterns).
+
+    Returns a :class:`~attnwidget.data.Dataset` with item features category, brand
+    and price (quantile-binned), titles, and ``metadata["complements"]``.
+    """
+    if n_users < 1 or n_items < 120:
+        raise ValueError(f"need n_users ≥ 1 and n_items ≥ 120, got {n_users} and {n_items}")
+    if not 2 <= min_len <= max_len:
+        raise ValueError(f"need 2 ≤ min_len ≤ max_len, got {min_len} and {max_len}")
+    rng = np.random.default_rng(seed)
+    items = _make_items(n_items, rng)
+    complements = _pick_complements(items, rng)
+    ids = items.item_id.to_numpy()
+    weight = items.popularity.to_numpy()
+    groups = {
+        key: idx.to_numpy()
+        for key, idx in items.groupby(["department", "is_trigger"]).groups.items()
+    }
+    dept_names = list(DEPARTMENTS)
+    id_pos = {item: k for k, item in enumerate(ids)}
+    brands = items.brand.to_numpy()
+    tiers = items.tier.to_numpy()
+
+    rows = []
+    for u in range(n_users):
+        user = f"u{u + 1:05d}"
+        depts = rng.choice(dept_names, size=rng.integers(2, 4), replace=False)
+        brand = {d: DEPARTMENTS[d][2][rng.integers(4)] for d in depts}
+        tier = TIERS[rng.integers(3)]
+        length = int(np.clip(rng.geometric(1 / 14) + min_len - 1, min_len, max_len))
+        bought = np.zeros(n_items, dtype=bool)
+        pending: int | None = None
+        dept = rng.choice(depts)
+        t = int(rng.integers(0, 10_000))
+        for _ in range(length):
+            if pending is not None and not bought[pending]:
+                choice = pending
+            else:
+                if rng.random() > 0.6:
+                    dept = rng.choice(depts)
+                pool = groups[(dept, bool(rng.random() < 0.45))]
+                score = weight[pool].copy()
+                loyal = rng.random() < p_brand
+                in_tier = rng.random() < p_tier
+                score *= np.where((brands[pool] == brand[dept]) == loyal, 12.0, 1.0)
+                score *= np.where((tiers[pool] == tier) == in_tier, 12.0, 1.0)
+                score[bought[pool]] = 0.0
+                if score.sum() == 0:
+                    break
+                choice = int(rng.choice(pool, p=score / score.sum()))
+            pending = None
+            bought[choice] = True
+            t += int(rng.integers(1, 72))
+            rows.append((user, ids[choice], t))
+            comp = complements.get(ids[choice])
+            if comp is not None and rng.random() < p_complement:
+                pending = id_pos[comp]
+    interactions = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
+    return Dataset.from_pandas(
+        interactions,
+        items[["item_id", "title", "category", "brand", "price"]],
+        feature_cols=["category", "brand", "price"],
+        title_col="title",
+        n_bins=n_bins,
+        metadata={"name": "synthetic_shop", "seed": seed, "complements": complements},
+    )

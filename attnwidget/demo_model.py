@@ -1,0 +1,34 @@
+"""The demo model: SASRec trained on the default synthetic shop, cached on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .data import Dataset
+from .datasets import synthetic_shop
+from .models import SASRec, fit
+
+DEMO_SEED = 0
+DEMO_SETTINGS = {"d_model": 64, "n_layers": 2, "n_heads": 2, "max_len": 50, "dropout": 0.2}
+DEMO_TRAINING = {"epochs": 20, "lr": 2e-3, "batch_size": 128, "patience": 3}
+
+
+def cache_dir() -> Path:
+    """``$ATTNWIDGET_CACHE`` or ``$XDG_CACHE_HOME/attnwidget`` (``~/.cache/attnwidget``)."""
+    if "ATTNWIDGET_CACHE" in os.environ:
+        return Path(os.environ["ATTNWIDGET_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "attnwidget"
+
+
+def demo_model(retrain: bool = False, progress: bool = True) -> tuple[SASRec, Dataset]:
+    """The synthetic shop and a SASRec trained on it (loaded from the cache when present)."""
+    dataset = synthetic_shop(seed=DEMO_SEED)
+    path = cache_dir() / f"demo-sasrec-v1-seed{DEMO_SEED}.pt"
+    if path.is_file() and not retrain:
+        return SASRec.load(path), dataset
+    model = SASRec(dataset, seed=DEMO_SEED, **DEMO_SETTINGS)
+    fit(model, dataset, seed=DEMO_SEED, progress=progress, **DEMO_TRAINING)
+    model.save(path)
+    return model, dataset

@@ -1,0 +1,34 @@
+"""Public exceptions. Each names the bad value and what was expected."""
+
+from __future__ import annotations
+
+
+class AttnWidgetError(Exception):
+    """Base class of every error attnwidget raises on purpose."""
+
+
+class DataError(AttnWidgetError, ValueError):
+    """Input data is malformed: missing columns, NaN ids, wrong shapes, bad files."""
+
+
+class EmptyHistoryError(DataError):
+    """A user or a given history has no items to explain or score."""
+
+
+class _NamedKeyError(AttnWidgetError, KeyError):
+    """KeyError whose message prints without the quotes KeyError adds."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownUserError(_NamedKeyError):
+    """A user id that the dataset does not contain."""
+
+
+class UnknownItemError(_NamedKeyError):
+    """An item id that the catalogue does not contain."""
+
+
+class CheckpointError(AttnWidgetError, ValueError):
+    """A checkpoint file that is missing, damaged or not written by attnwidget."""

@@ -1,0 +1,177 @@
+"""Binary packs that carry one user's explanation to the front end.
+
+A *pack* is a small JSON header plus raw little-endian arrays, so tensors never travel as
+JSON lists. An *archive* bundles several packs for the static HTML export. The layout is
+documented in ``js/README.md`` and decoded by ``js/src/decode.js``::
+
+    pack    = b"ATW1" | uint32 J | J bytes UTF-8 JSON header | zero pad to 8 | data section
+    archive = b"ATWA" | uint32 count | count x uint32 pack length | packs, each 8-aligned
+
+``header["arrays"][name] = {"dtype", "shape", "offset", "nbytes"}`` where ``offset`` is
+relative to the start of the data section and is a multiple of 8.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+PACK_MAGIC = b"ATW1"
+ARCHIVE_MAGIC = b"ATWA"
+SCHEMA = 1
+DTYPES: dict[str, np.dtype] = {
+    "float16": np.dtype("<f2"),
+    "float32": np.dtype("<f4"),
+    "int32": np.dtype("<i4"),
+    "uint8": np.dtype("u1"),
+}
+
+Buffer = bytes | bytearray | memoryview
+
+
+class PackError(ValueError):
+    """Raised when bytes are not a valid pack or archive."""
+
+
+def _align8(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _wire_dtype(name: str, array: np.ndarray) -> str:
+    """The wire dtype for an array: float16/float32 kept, other floats -> float32."""
+    kind = array.dtype.kind
+    if kind == "f":
+        return "float16" if array.dtype.itemsize == 2 else "float32"
+    if kind == "b":
+        return "uint8"
+    if kind == "u" and array.dtype.itemsize == 1:
+        return "uint8"
+    if kind in "iu":
+        if array.size and (array.min() < -(2**31) or array.max() > 2**31 - 1):
+            raise PackError(f"array {name!r} has values outside the int32 range")
+        return "int32"
+    raise PackError(
+        f"array {name!r} has dtype {array.dtype}; expected a float, integer or bool array"
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace non-finite floats (not valid JSON) by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def encode_pack(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Encode a JSON header and named arrays into one pack.
+
+    The header is copied; ``"schema"`` defaults to 1 and ``"arrays"`` is filled in here.
+    Non-finite floats in the header become ``null``. float64 arrays are sent as float32,
+    bool as uint8, other integers as int32.
+    """
+    head = _json_safe(dict(header))
+    head.setdefault("schema", SCHEMA)
+    entries: dict[str, dict[str, Any]] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for name, value in arrays.items():
+        array = np.asarray(value)
+        dtype = _wire_dtype(name, array)
+        raw = np.ascontiguousarray(array, dtype=DTYPES[dtype]).tobytes()
+        entries[name] = {
+            "dtype": dtype,
+            "shape": [int(s) for s in array.shape],
+            "offset": offset,
+            "nbytes": len(raw),
+        }
+        padded = _align8(len(raw))
+        chunks.append(raw + bytes(padded - len(raw)))
+        offset += padded
+    head["arrays"] = entries
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    start = _align8(8 + len(text))
+    prefix = PACK_MAGIC + struct.pack("<I", len(text)) + text
+    return prefix + bytes(start - len(prefix)) + b"".join(chunks)
+
+
+def decode_pack(data: Buffer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Decode a pack into ``(header, arrays)``; arrays are read-only views of ``data``.
+
+    Arrays with a dtype this module does not know are skipped, like the front end does.
+    """
+    view = memoryview(data).cast("B")
+    if len(view) < 8 or bytes(view[:4]) != PACK_MAGIC:
+        raise PackError(f"not an attnwidget pack: expected magic {PACK_MAGIC!r}")
+    (size,) = struct.unpack_from("<I", view, 4)
+    if 8 + size > len(view):
+        raise PackError(f"truncated pack: header needs {size} bytes, {len(view) - 8} left")
+    try:
+        header = json.loads(bytes(view[8 : 8 + size]).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackError(f"pack header is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise PackError("pack header must be a JSON object")
+    start = _align8(8 + size)
+    arrays: dict[str, np.ndarray] = {}
+    specs = header.get("arrays") or {}
+    if not isinstance(specs, dict):
+        raise PackError("pack header 'arrays' must be a JSON object")
+    for name, spec in specs.items():
+        dtype = DTYPES.get(spec.get("dtype")) if isinstance(spec, dict) else None
+        if dtype is None:
+            continue
+        try:
+            shape = tuple(int(s) for s in spec["shape"])
+            offset, nbytes = int(spec["offset"]), int(spec["nbytes"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PackError(f"array {name!r}: bad entry {spec!r}") from exc
+        if min(shape, default=0) < 0 or nbytes != math.prod(shape) * dtype.itemsize:
+            raise PackError(f"array {name!r}: nbytes {nbytes} does not match shape {shape}")
+        if offset < 0 or start + offset + nbytes > len(view):
+            raise PackError(f"truncated pack: array {name!r} runs past the end of the data")
+        arrays[name] = np.frombuffer(
+            view, dtype=dtype, count=math.prod(shape), offset=start + offset
+        ).reshape(shape)
+    return header, arrays
+
+
+def encode_archive(packs: Sequence[Buffer]) -> bytes:
+    """Bundle packs into one archive; each pack starts at a multiple of 8."""
+    parts = [ARCHIVE_MAGIC, struct.pack(f"<{len(packs) + 1}I", len(packs), *map(len, packs))]
+    size = 8 + 4 * len(packs)
+    for pack in packs:
+        pad = _align8(size) - size
+        parts += [bytes(pad), bytes(pack)]
+        size += pad + len(pack)
+    return b"".join(parts)
+
+
+def decode_archive(data: Buffer) -> list[bytes]:
+    """Split an archive back into its packs."""
+    view = memoryview(data).cast("B")
+    if len(view) < 8 or bytes(view[:4]) != ARCHIVE_MAGIC:
+        raise PackError(f"not an attnwidget archive: expected magic {ARCHIVE_MAGIC!r}")
+    (count,) = struct.unpack_from("<I", view, 4)
+    if 8 + 4 * count > len(view):
+        raise PackError(f"truncated archive: {count} pack lengths do not fit")
+    lengths = struct.unpack_from(f"<{count}I", view, 8)
+    packs: list[bytes] = []
+    pos = 8 + 4 * count
+    for i, length in enumerate(lengths):
+        pos = _align8(pos)
+        if pos + length > len(view):
+            raise PackError(f"truncated archive: pack {i} runs past the end")
+        packs.append(bytes(view[pos : pos + length]))
+        pos += length
+    return packs

@@ -1,0 +1,77 @@
+// Sequential colour scale (viridis, 10 stops interpolated into a 256-entry lookup table)
+// and the colours shared by the views.
+
+const VIRIDIS = [
+  "#440154", "#482878", "#3e4a89", "#31688e", "#26828e",
+  "#1f9e89", "#35b779", "#6dcd59", "#b4de2c", "#fde725",
+];
+
+/** Colour of NaN ("missing") cells: a neutral grey that viridis never produces. */
+export const MISSING = [154, 154, 154];
+export const MISSING_CSS = "rgb(154,154,154)";
+/** Categorical colours: history items, recommendations, then feature fields. */
+export const HISTORY_CSS = "#4e79a7";
+export const REC_CSS = "#f28e2b";
+export const FIELD_CSS = ["#76b7b2", "#b07aa1", "#edc948", "#ff9da7", "#9c755f", "#59a14f", "#bab0ac"];
+
+const hex = (s) => [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
+
+/** 256 x RGB lookup table, index = round(255 * t). */
+export const LUT = (() => {
+  const stops = VIRIDIS.map(hex);
+  const lut = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const x = (i / 255) * (stops.length - 1);
+    const k = Math.min(Math.floor(x), stops.length - 2);
+    const f = x - k;
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(stops[k][c] * (1 - f) + stops[k + 1][c] * f);
+  }
+  return lut;
+})();
+
+/** [r, g, b] for t in [0, 1] (clamped); MISSING for NaN. */
+export function rgbAt(t) {
+  if (t !== t) return MISSING;
+  const i = Math.round(Math.min(Math.max(t, 0), 1) * 255) * 3;
+  return [LUT[i], LUT[i + 1], LUT[i + 2]];
+}
+
+/** CSS colour string for t in [0, 1]. */
+export function cssAt(t) {
+  const [r, g, b] = rgbAt(t);
+  return `rgb(${r},${g},${b})`;
+}
+
+/** Largest finite value (0 when there is none). */
+export function finiteMax(values) {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] > max && values[i] !== Infinity) max = values[i];
+  return max;
+}
+
+/**
+ * Write RGBA pixels for a rows x cols matrix scaled to [0, max] into `out`
+ * (ImageData.data). With maskUpper, exact zeros above the diagonal (causally masked
+ * keys) stay transparent.
+ */
+export function writePixels(values, cols, max, out, maskUpper = false) {
+  const scale = max > 0 ? 255 / max : 0;
+  for (let i = 0, p = 0; i < values.length; i++, p += 4) {
+    const v = values[i];
+    if (maskUpper && v === 0 && i % cols > Math.floor(i / cols)) {
+      out[p + 3] = 0;
+      continue;
+    }
+    if (v !== v) {
+      out[p] = MISSING[0];
+      out[p + 1] = MISSING[1];
+      out[p + 2] = MISSING[2];
+    } else {
+      const k = Math.round(Math.min(Math.max(v * scale, 0), 255)) * 3;
+      out[p] = LUT[k];
+      out[p + 1] = LUT[k + 1];
+      out[p + 2] = LUT[k + 2];
+    }
+    out[p + 3] = 255;
+  }
+}

@@ -1,0 +1,149 @@
+// Binary packs and archives (layout in js/README.md) -> JSON header + typed arrays.
+// Arrays are decoded once; float16 goes through a 65536-entry lookup table since
+// Float16Array is not available everywhere. Typed-array views assume a little-endian
+// host, which every browser is.
+
+export class PackError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "PackError";
+  }
+}
+
+const PACK_MAGIC = "ATW1";
+const ARCHIVE_MAGIC = "ATWA";
+const ITEM_SIZE = { float16: 2, float32: 4, int32: 4, uint8: 1 };
+
+let halfTable = null;
+
+/** Float32Array mapping every float16 bit pattern to its value (built on first use). */
+export function float16Table() {
+  if (halfTable) return halfTable;
+  halfTable = new Float32Array(65536);
+  for (let bits = 0; bits < 65536; bits++) {
+    const sign = bits & 0x8000 ? -1 : 1;
+    const exp = (bits >> 10) & 0x1f;
+    const frac = bits & 0x3ff;
+    let value;
+    if (exp === 0) value = frac * 2 ** -24; // zero and subnormals
+    else if (exp === 31) value = frac ? NaN : Infinity;
+    else value = (1 + frac / 1024) * 2 ** (exp - 15);
+    halfTable[bits] = sign * value;
+  }
+  return halfTable;
+}
+
+/** Uint8Array over any DataView / typed array / ArrayBuffer; null for anything else. */
+export function asBytes(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
+const align8 = (n) => (n + 7) & ~7;
+const u32 = (bytes, at) =>
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
+const ascii = (bytes, at, len) => String.fromCharCode(...bytes.subarray(at, at + len));
+
+function checkedBytes(data, magic, what) {
+  const bytes = asBytes(data);
+  if (!bytes) throw new PackError(`${what} must be bytes, got ${typeof data}`);
+  if (bytes.byteLength < 8 || ascii(bytes, 0, 4) !== magic) {
+    throw new PackError(`not an attnwidget ${what}: expected magic "${magic}"`);
+  }
+  return bytes;
+}
+
+function parseHeader(bytes) {
+  const size = u32(bytes, 4);
+  if (8 + size > bytes.byteLength) {
+    throw new PackError(`truncated pack: header needs ${size} bytes, ${bytes.byteLength - 8} left`);
+  }
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + size)));
+  } catch (err) {
+    throw new PackError(`pack header is not valid UTF-8 JSON: ${err.message}`);
+  }
+  if (!header || typeof header !== "object" || Array.isArray(header)) {
+    throw new PackError("pack header must be a JSON object");
+  }
+  return { header, start: align8(8 + size) };
+}
+
+/** Header of a pack without decoding its arrays. */
+export function readHeader(data) {
+  return parseHeader(checkedBytes(data, PACK_MAGIC, "pack")).header;
+}
+
+// A view when the array is aligned in memory, a copy otherwise.
+function typedView(Type, bytes, at, count) {
+  const abs = bytes.byteOffset + at;
+  if (abs % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer, abs, count);
+  return new Type(bytes.slice(at, at + count * Type.BYTES_PER_ELEMENT).buffer);
+}
+
+function readArray(bytes, start, name, spec) {
+  const { dtype, shape, offset, nbytes } = spec;
+  const okShape = Array.isArray(shape) && shape.every((s) => Number.isInteger(s) && s >= 0);
+  if (!okShape || !Number.isInteger(offset) || offset < 0) {
+    throw new PackError(`array "${name}": bad shape or offset`);
+  }
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (nbytes !== count * ITEM_SIZE[dtype]) {
+    throw new PackError(`array "${name}": nbytes ${nbytes} does not match shape [${shape}]`);
+  }
+  const at = start + offset;
+  if (at + nbytes > bytes.byteLength) {
+    throw new PackError(`truncated pack: array "${name}" runs past the end of the data`);
+  }
+  let data;
+  if (dtype === "float16") {
+    const bits = typedView(Uint16Array, bytes, at, count);
+    const table = float16Table();
+    data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = table[bits[i]];
+  } else if (dtype === "float32") data = typedView(Float32Array, bytes, at, count);
+  else if (dtype === "int32") data = typedView(Int32Array, bytes, at, count);
+  else data = bytes.subarray(at, at + count);
+  return { dtype, shape, data };
+}
+
+/**
+ * Decode a pack into { header, arrays }, arrays[name] = { dtype, shape, data }.
+ * Arrays with an unknown dtype are skipped; malformed input throws PackError.
+ */
+export function decodePack(data) {
+  const bytes = checkedBytes(data, PACK_MAGIC, "pack");
+  const { header, start } = parseHeader(bytes);
+  const specs = header.arrays ?? {};
+  if (typeof specs !== "object" || Array.isArray(specs)) {
+    throw new PackError('pack header "arrays" must be a JSON object');
+  }
+  const arrays = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec && ITEM_SIZE[spec.dtype]) arrays[name] = readArray(bytes, start, name, spec);
+  }
+  return { header, arrays };
+}
+
+/** Split an archive into its packs (Uint8Array views, no copies). */
+export function decodeArchive(data) {
+  const bytes = checkedBytes(data, ARCHIVE_MAGIC, "archive");
+  const count = u32(bytes, 4);
+  if (8 + 4 * count > bytes.byteLength) {
+    throw new PackError(`truncated archive: ${count} pack lengths do not fit`);
+  }
+  const packs = [];
+  let pos = 8 + 4 * count;
+  for (let i = 0; i < count; i++) {
+    const length = u32(bytes, 8 + 4 * i);
+    pos = align8(pos);
+    if (pos + length > bytes.byteLength) {
+      throw new PackError(`truncated archive: pack ${i} runs past the end`);
+    }
+    packs.push(bytes.subarray(pos, pos + length));
+    pos += length;
+  }
+  return packs;
+}

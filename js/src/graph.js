@@ -1,0 +1,226 @@
+// View 6: force-directed item–feature graph (SVG, d3-force, draggable, zoomable).
+// A new user rebuilds the simulation; a head/layer change only re-weights the attention
+// edges and node radii and nudges the running simulation, so nodes keep their places.
+import { drag } from "d3-drag";
+import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY } from "d3-force";
+import { select } from "d3-selection";
+import { zoom, zoomIdentity } from "d3-zoom";
+import { FIELD_CSS, HISTORY_CSS, REC_CSS } from "./colors.js";
+import { card, fmt, h, s, truncate } from "./dom.js";
+import { exportSvg } from "./export.js";
+import { attentionEdges, buildGraph, receivedMass } from "./graph-data.js";
+
+const W = 720;
+const H = 420;
+const TOP_K = 3; // attention edges kept per query
+const LABELLED = 10; // history labels shown (heaviest nodes) when the history is long
+
+const colorOf = (d) => (d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length]);
+
+const targetOf = (d) =>
+  d.kind === "hist"
+    ? { kind: "hist", pos: d.pos }
+    : d.kind === "rec"
+      ? { kind: "rec", rank: d.rank }
+      : { kind: "feat", field: d.field, value: d.value };
+
+export function createGraphView(links) {
+  const svgEl = s("svg", { class: "aw-graph", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "item and feature graph" });
+  const svg = select(svgEl);
+  const stage = svg.append("g");
+  const staticLayer = stage.append("g").attr("class", "aw-links-static");
+  const attnLayer = stage.append("g").attr("class", "aw-links-attn");
+  const nodeLayer = stage.append("g").attr("class", "aw-nodes");
+  const zoomer = zoom()
+    .scaleExtent([0.25, 8])
+    .on("zoom", (event) => stage.attr("transform", event.transform));
+  svg.call(zoomer).on("dblclick.zoom", () => svg.call(zoomer.transform, zoomIdentity));
+
+  const legend = h("div", { class: "aw-legend" });
+  const view = card("Item–feature graph", {
+    className: "aw-graph-card",
+    exportLabel: "SVG",
+    onExport: () => exportSvg(svgEl, `graph-${expl?.user ?? "user"}.svg`),
+  });
+  view.body.append(svgEl, legend);
+
+  let expl = null;
+  let sim = null;
+  let byId = new Map();
+  let nodes = select(null);
+  let fixedLinks = select(null);
+  let attnLinks = select(null);
+
+  function ticked() {
+    for (const sel of [fixedLinks, attnLinks]) {
+      sel
+        .attr("x1", (d) => d.source.x)
+        .attr("y1", (d) => d.source.y)
+        .attr("x2", (d) => d.target.x)
+        .attr("y2", (d) => d.target.y);
+    }
+    nodes.attr("transform", (d) => `translate(${d.x.toFixed(1)},${d.y.toFixed(1)})`);
+  }
+
+  // Where each kind of node settles: history left -> right in time, features above,
+  // recommendations on the right.
+  function home(d, n) {
+    if (d.kind === "hist") return [60 + ((W - 200) * d.pos) / Math.max(n - 1, 1), H * 0.62 + ((d.pos % 5) - 2) * 10];
+    if (d.kind === "rec") return [W - 50, 60 + ((H - 120) * d.rank) / Math.max(expl.recs.length - 1, 1)];
+    return [60 + ((d.index * 97) % (W - 200)), H * 0.2 + (d.fieldIndex % 3) * 24];
+  }
+
+  function setExplanation(e) {
+    sim?.stop();
+    expl = e;
+    const graph = buildGraph(e);
+    graph.nodes.forEach((d, index) => {
+      d.index = index;
+      [d.hx, d.hy] = home(d, e.n);
+      [d.x, d.y] = [d.hx, d.hy];
+      d.r = d.kind === "rec" ? 6 : d.kind === "feat" ? 3 + 6 * Math.sqrt(Math.min(d.mass / Math.max(e.n, 1), 1)) : 4;
+    });
+    byId = new Map(graph.nodes.map((d) => [d.id, d]));
+    const lastPos = e.n - 1;
+
+    fixedLinks = staticLayer
+      .selectAll("line")
+      .data(graph.links, (d) => d.id)
+      .join("line")
+      .attr("class", (d) => `aw-link aw-link-${d.kind}`)
+      .attr("stroke-width", (d) => (d.weight === null ? 0.75 : 0.5 + 2.5 * d.weight))
+      .attr("stroke-opacity", (d) => (d.weight === null ? 0.25 : 0.15 + 0.6 * d.weight));
+    attnLayer.selectAll("line").remove();
+    attnLinks = select(null);
+
+    nodes = nodeLayer
+      .selectAll("g")
+      .data(graph.nodes, (d) => d.id)
+      .join((enter) => {
+        const g = enter.append("g");
+        g.append("circle");
+        g.append("text").attr("class", "aw-label").attr("dy", "0.35em");
+        g.append("title");
+        return g;
+      })
+      .attr("class", (d) => `aw-node aw-node-${d.kind}${d.kind === "hist" && d.pos === lastPos ? " aw-node-pred" : ""}`)
+      .on("mouseenter", (_, d) => links.setHover(targetOf(d)))
+      .on("mouseleave", () => links.setHover(null))
+      .on("click", (event, d) => links.click(targetOf(d), event.shiftKey))
+      .call(
+        drag()
+          .on("start", (event, d) => {
+            if (!event.active) sim.alphaTarget(0.2).restart();
+            [d.fx, d.fy] = [d.x, d.y];
+          })
+          .on("drag", (event, d) => {
+            [d.fx, d.fy] = [event.x, event.y];
+          })
+          .on("end", (event, d) => {
+            if (!event.active) sim.alphaTarget(0);
+            d.fx = d.fy = null;
+          }),
+      );
+    nodes.select("circle").attr("r", (d) => d.r).attr("fill", colorOf);
+    nodes
+      .select("text")
+      .attr("x", (d) => d.r + 3)
+      .text((d) => truncate(d.label, 22));
+    nodes.select("title").text((d) => {
+      if (d.kind === "hist") return `${d.label}\nposition ${d.pos}${d.pos === lastPos ? " (prediction position)" : ""}`;
+      if (d.kind === "rec") return `${d.label}\nrecommendation #${d.rank + 1}, score ${fmt(e.recs[d.rank].score)}`;
+      return `${d.label}\nfeature attention received ${fmt(d.mass)}`;
+    });
+
+    sim = forceSimulation(graph.nodes)
+      .force(
+        "link",
+        forceLink(graph.layoutLinks)
+          .id((d) => d.id)
+          .distance((l) => (l.kind === "rec" ? 90 : 50))
+          .strength((l) => (l.weight === null ? 0.05 : 0.05 + 0.4 * Math.min(l.weight, 1))),
+      )
+      .force("charge", forceManyBody().strength(-35).distanceMax(200))
+      .force("collide", forceCollide((d) => d.r + 2))
+      .force("x", forceX((d) => d.hx).strength((d) => (d.kind === "feat" ? 0.03 : 0.12)))
+      .force("y", forceY((d) => d.hy).strength(0.06))
+      .on("tick", ticked)
+      .stop();
+    sim.tick(120);
+    sim.alpha(0.1).restart();
+    svg.call(zoomer.transform, zoomIdentity);
+    renderLegend();
+  }
+
+  function renderLegend() {
+    const item = (color, text) => h("span", { class: "aw-legend-item" }, h("i", { style: `background:${color}` }), text);
+    const fields = expl.fields.filter((f) => f !== "item");
+    legend.replaceChildren(
+      item(HISTORY_CSS, "history item (size = attention received)"),
+      item(REC_CSS, "recommendation"),
+      ...fields.map((f) => item(FIELD_CSS[Math.max(expl.fields.indexOf(f), 0) % FIELD_CSS.length], f)),
+      h("span", { class: "aw-legend-note", text: `edges: ${TOP_K} strongest keys per query · drag nodes · scroll to zoom · double-click resets` }),
+    );
+  }
+
+  /** Re-weight attention edges and history radii for a new n x n matrix. */
+  function setAttention(matrix, description) {
+    view.sub.textContent = description;
+    const n = expl.n;
+    const mass = receivedMass(matrix, n);
+    const maxMass = Math.max(...mass, 1e-9);
+    const heavy = new Set([...mass.keys()].sort((a, b) => mass[b] - mass[a]).slice(0, LABELLED));
+    nodes
+      .filter((d) => d.kind === "hist")
+      .each((d) => {
+        d.r = 3 + 9 * Math.sqrt(mass[d.pos] / maxMass);
+        d.mass = mass[d.pos];
+      })
+      .classed("aw-quiet", (d) => n > 30 && !heavy.has(d.pos))
+      .call((g) => g.select("circle").attr("r", (d) => d.r))
+      .call((g) => g.select("text").attr("x", (d) => d.r + 3));
+
+    const edges = attentionEdges(matrix, n, TOP_K);
+    const maxW = Math.max(...edges.map((l) => l.weight), 1e-9);
+    for (const l of edges) [l.source, l.target] = [byId.get(l.source), byId.get(l.target)];
+    attnLinks = attnLayer
+      .selectAll("line")
+      .data(edges, (d) => d.id)
+      .join((enter) => enter.append("line").attr("class", "aw-link aw-link-attn").call((l) => l.append("title")))
+      .attr("stroke-width", (d) => 0.5 + (3.5 * d.weight) / maxW)
+      .attr("stroke-opacity", (d) => 0.15 + (0.65 * d.weight) / maxW);
+    attnLinks.select("title").text((d) => `${d.source.label} → ${d.target.label}: ${fmt(d.weight)}`);
+
+    sim.force("collide").radius((d) => d.r + 2);
+    if (sim.alpha() < 0.03) sim.alpha(0.03).restart();
+    ticked();
+  }
+
+  function highlight(lit, selection) {
+    const isLit = (d) =>
+      d.kind === "hist" ? lit.positions.has(d.pos) : d.kind === "rec" ? lit.ranks.has(d.rank) : lit.features.has(d.key);
+    const active = lit.positions.size + lit.ranks.size + lit.features.size > 0;
+    const near = new Set();
+    const litLink = (l) => {
+      const on = active && (isLit(l.source) || isLit(l.target));
+      if (on) near.add(l.source.id).add(l.target.id);
+      return on;
+    };
+    fixedLinks.classed("aw-lit", litLink).classed("aw-dim", (l) => active && !litLink(l));
+    attnLinks.classed("aw-lit", litLink).classed("aw-dim", (l) => active && !litLink(l));
+    nodes
+      .classed("aw-lit", (d) => active && isLit(d))
+      .classed("aw-dim", (d) => active && !isLit(d) && !near.has(d.id))
+      .classed("aw-sel", (d) => d.kind === "hist" && selection.has(d.pos));
+  }
+
+  return {
+    el: view.el,
+    setExplanation,
+    setAttention,
+    highlight,
+    destroy() {
+      sim?.stop();
+    },
+  };
+}

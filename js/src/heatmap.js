@@ -1,0 +1,239 @@
+// Canvas heatmap used by the sequence and feature views: cells through ImageData on a
+// rows x cols offscreen canvas scaled up with drawImage, labels, axis titles, a legend,
+// and an overlay canvas for linked highlights (so hovering never redraws the cells).
+import { MISSING_CSS, cssAt, finiteMax, writePixels } from "./colors.js";
+import { fmt, h, tooltip } from "./dom.js";
+
+const FONT = "11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+const AXIS = 16; // band for an axis title
+const ROW_LABELS = 112;
+const COL_LABELS = 80;
+const LEGEND = 30;
+const TOP = 6;
+const MIN_LABEL_GAP = 12; // px between drawn labels; others are skipped (tooltip has them)
+
+/**
+ * @param {object} o
+ * @param {string} o.className class of the main canvas (stable selector)
+ * @param {string} o.rowAxis / o.colAxis axis titles
+ * @param {(row, col) => string[]} o.tooltipLines tooltip text; row/col may be null (labels)
+ * @param {(hit|null) => void} o.onHover hit = { row, col } (either may be null)
+ * @param {(hit, shift: boolean) => void} o.onClick
+ */
+export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHover, onClick }) {
+  const canvas = h("canvas", { class: className, role: "img", "aria-label": `${rowAxis} by ${colAxis}` });
+  const overlay = h("canvas", { class: "aw-overlay", "aria-hidden": "true" });
+  const el = h("div", { class: "aw-heatmap" }, canvas, overlay);
+  const tip = tooltip(el);
+  const cells = document.createElement("canvas");
+  const fitted = new Map();
+  let image = null;
+  let layout = null;
+  let marks = { rows: new Set(), cols: new Set(), selected: new Set(), cell: null };
+  let lastHit = null;
+  let drawCount = 0;
+
+  // Longest prefix of text (+ "…") that fits maxWidth; cached per label.
+  function fit(ctx, text, maxWidth) {
+    const key = `${maxWidth}\u0000${text}`;
+    if (fitted.has(key)) return fitted.get(key);
+    let out = text;
+    if (ctx.measureText(text).width > maxWidth) {
+      let lo = 0;
+      let hi = text.length;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (ctx.measureText(`${text.slice(0, mid)}…`).width <= maxWidth) lo = mid;
+        else hi = mid - 1;
+      }
+      out = `${text.slice(0, lo)}…`;
+    }
+    fitted.set(key, out);
+    return out;
+  }
+
+  function resize(target, width, height, dpr) {
+    const w = Math.round(width * dpr);
+    const hh = Math.round(height * dpr);
+    if (target.width !== w || target.height !== hh) {
+      target.width = w;
+      target.height = hh;
+      target.style.width = `${width}px`;
+      target.style.height = `${height}px`;
+    }
+    const ctx = target.getContext("2d");
+    if (ctx) {
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, width, height);
+    }
+    return ctx;
+  }
+
+  /**
+   * Draw values (rows x cols, row-major) with cells of cellW x cellH CSS pixels.
+   * maskUpper leaves causally masked (zero, above-diagonal) cells transparent.
+   */
+  function draw({ values, rows, cols, rowLabels, colLabels, cellW, cellH, maskUpper = false }) {
+    const x0 = AXIS + ROW_LABELS;
+    const mw = cols * cellW;
+    const mh = rows * cellH;
+    const width = Math.ceil(Math.max(x0 + mw + 12, x0 + 190));
+    const height = Math.ceil(TOP + mh + 4 + COL_LABELS + AXIS + LEGEND);
+    const max = finiteMax(values);
+    const hasMissing = values.some((v) => v !== v);
+    layout = { x0, y0: TOP, cellW, cellH, rows, cols, mw, mh, width, height };
+    const dpr = window.devicePixelRatio || 1;
+    const ctx = resize(canvas, width, height, dpr);
+    if (ctx) {
+      if (cells.width !== cols || cells.height !== rows || !image) {
+        cells.width = cols;
+        cells.height = rows;
+        image = cells.getContext("2d").createImageData(cols, rows);
+      }
+      writePixels(values, cols, max, image.data, maskUpper);
+      cells.getContext("2d").putImageData(image, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(cells, x0, TOP, mw, mh);
+      const fg = getComputedStyle(canvas).color || "#333";
+      drawAxes(ctx, fg, rowLabels, colLabels);
+      drawLegend(ctx, fg, max, hasMissing);
+    }
+    canvas.dataset.drawCount = String(++drawCount);
+    drawOverlay();
+  }
+
+  function drawAxes(ctx, fg, rowLabels, colLabels) {
+    const { x0, y0, cellW, cellH, rows, cols, mw, mh } = layout;
+    ctx.fillStyle = fg;
+    ctx.strokeStyle = fg;
+    ctx.globalAlpha = 0.35;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x0 - 0.5, y0 - 0.5, mw + 1, mh + 1);
+    ctx.globalAlpha = 1;
+    ctx.font = FONT;
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "right";
+    const rowStep = Math.ceil(MIN_LABEL_GAP / cellH);
+    for (let r = rows - 1; r >= 0; r -= rowStep) {
+      ctx.fillText(fit(ctx, rowLabels[r], ROW_LABELS - 6), x0 - 5, y0 + (r + 0.5) * cellH);
+    }
+    const colStep = Math.ceil(MIN_LABEL_GAP / cellW);
+    for (let c = cols - 1; c >= 0; c -= colStep) {
+      ctx.save();
+      ctx.translate(x0 + (c + 0.5) * cellW, y0 + mh + 4);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(fit(ctx, colLabels[c], COL_LABELS - 6), 0, 0);
+      ctx.restore();
+    }
+    ctx.font = `600 ${FONT}`;
+    ctx.textAlign = "center";
+    ctx.save();
+    ctx.translate(AXIS / 2, y0 + mh / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(rowAxis, 0, 0);
+    ctx.restore();
+    ctx.fillText(colAxis, x0 + mw / 2, y0 + mh + 4 + COL_LABELS + AXIS / 2);
+  }
+
+  function drawLegend(ctx, fg, max, hasMissing) {
+    const { x0, height } = layout;
+    const y = height - LEGEND + 8;
+    const w = 120;
+    const grad = ctx.createLinearGradient(x0, 0, x0 + w, 0);
+    for (let i = 0; i <= 10; i++) grad.addColorStop(i / 10, cssAt(i / 10));
+    ctx.fillStyle = grad;
+    ctx.fillRect(x0, y, w, 8);
+    ctx.fillStyle = fg;
+    ctx.font = FONT;
+    ctx.textBaseline = "top";
+    ctx.textAlign = "left";
+    ctx.fillText("0", x0, y + 11);
+    ctx.textAlign = "right";
+    ctx.fillText(fmt(max), x0 + w, y + 11);
+    ctx.fillText("weight", x0 - 6, y);
+    if (hasMissing) {
+      ctx.fillStyle = MISSING_CSS;
+      ctx.fillRect(x0 + w + 14, y, 8, 8);
+      ctx.fillStyle = fg;
+      ctx.textAlign = "left";
+      ctx.fillText("NaN", x0 + w + 26, y - 1);
+    }
+  }
+
+  // Linked highlights: outlined rows/columns, selection ticks, the hovered cell.
+  function drawOverlay() {
+    if (!layout) return;
+    const { x0, y0, cellW, cellH, rows, cols, mw, mh, width, height } = layout;
+    const ctx = resize(overlay, width, height, window.devicePixelRatio || 1);
+    if (!ctx) return;
+    const outline = (x, y, w, hh) => {
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "rgba(0,0,0,0.75)";
+      ctx.strokeRect(x - 1, y - 1, Math.max(w, 1) + 2, Math.max(hh, 1) + 2);
+      ctx.lineWidth = 1.25;
+      ctx.strokeStyle = "#fff";
+      ctx.strokeRect(x - 1, y - 1, Math.max(w, 1) + 2, Math.max(hh, 1) + 2);
+    };
+    for (const r of marks.rows) if (r < rows) outline(x0, y0 + r * cellH, mw, cellH);
+    for (const c of marks.cols) if (c < cols) outline(x0 + c * cellW, y0, cellW, mh);
+    if (marks.cell && marks.cell.row !== null && marks.cell.col !== null) {
+      outline(x0 + marks.cell.col * cellW, y0 + marks.cell.row * cellH, cellW, cellH);
+    }
+    ctx.fillStyle = getComputedStyle(el).getPropertyValue("--aw-select").trim() || "#e15759";
+    for (const r of marks.selected) {
+      if (r < rows) ctx.fillRect(x0 - 4, y0 + r * cellH, 3, Math.max(cellH, 2));
+    }
+  }
+
+  /** rows/cols to outline, selected rows to tick. */
+  function highlight({ rows = new Set(), cols = new Set(), selected = new Set() }) {
+    marks = { rows, cols, selected, cell: marks.cell };
+    drawOverlay();
+  }
+
+  function hitTest(event) {
+    if (!layout) return null;
+    const rect = canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    const { x0, y0, cellW, cellH, rows, cols, mw, mh } = layout;
+    const col = Math.floor((x - x0) / cellW);
+    const row = Math.floor((y - y0) / cellH);
+    const inCols = x >= x0 && x < x0 + mw;
+    const inRows = y >= y0 && y < y0 + mh;
+    if (inCols && inRows) return { row, col, x, y };
+    if (inRows && x >= AXIS && x < x0) return { row, col: null, x, y };
+    if (inCols && y >= y0 + mh && y < y0 + mh + 4 + COL_LABELS) return { row: null, col, x, y };
+    return null;
+  }
+
+  function onMove(event) {
+    const hit = hitTest(event);
+    const same = hit && lastHit && hit.row === lastHit.row && hit.col === lastHit.col;
+    if (hit) tip.show(tooltipLines(hit.row, hit.col), hit.x, hit.y);
+    else tip.hide();
+    if (same || (!hit && !lastHit)) return;
+    lastHit = hit;
+    marks.cell = hit;
+    onHover(hit && { row: hit.row, col: hit.col });
+    drawOverlay();
+  }
+
+  function onLeave() {
+    tip.hide();
+    if (!lastHit) return;
+    lastHit = marks.cell = null;
+    onHover(null);
+    drawOverlay();
+  }
+
+  function onPointerClick(event) {
+    const hit = hitTest(event);
+    if (hit) onClick({ row: hit.row, col: hit.col }, event.shiftKey);
+  }
+
+  el.addEventListener("mousemove", onMove);
+  el.addEventListener("mouseleave", onLeave);
+  el.addEventListener("click", onPointerClick);
+  return { el, canvas, draw, highlight };
+}

@@ -1,0 +1,61 @@
+// View 5: the top-k recommendations with score and features.
+import { card, fmt, h } from "./dom.js";
+import { downloadBlob, toCsv } from "./export.js";
+import { featureValues } from "./links.js";
+
+export function createRecsView(links) {
+  let expl = null;
+  let rows = [];
+  const list = h("ol", { class: "aw-recs" });
+  const empty = h("div", { class: "aw-note", text: "No recommendations in this pack." });
+  const view = card("Recommendations", { className: "aw-recs-card", exportLabel: "CSV", onExport: exportCsv });
+  view.body.append(list, empty);
+
+  function exportCsv() {
+    if (!expl) return;
+    const fields = expl.fields.filter((f) => f !== "item");
+    const table = [["rank", "id", "title", "score", ...fields]];
+    expl.recs.forEach((r, i) => table.push([i + 1, r.id, r.title, r.score, ...fields.map((f) => r.features?.[f])]));
+    downloadBlob(new Blob([toCsv(table)], { type: "text/csv" }), `recommendations-${expl.user}.csv`);
+  }
+
+  function row(rec, rank) {
+    const target = { kind: "rec", rank };
+    const chips = featureValues(rec).map(([field, value]) => {
+      const chip = h("span", { class: "aw-chip", text: `${field}: ${value}` });
+      chip.addEventListener("mouseenter", () => links.setHover({ kind: "feat", field, value: String(value) }));
+      chip.addEventListener("mouseleave", () => links.setHover(target));
+      return chip;
+    });
+    const li = h(
+      "li",
+      { class: "aw-rec", "data-rank": rank },
+      h("span", { class: "aw-rank", text: String(rank + 1) }),
+      h(
+        "div",
+        { class: "aw-rec-main" },
+        h("div", { class: "aw-rec-title", title: rec.label, text: rec.label }),
+        h("div", { class: "aw-rec-feats" }, ...chips),
+      ),
+      h("span", { class: "aw-score", title: "score", text: fmt(rec.score) }),
+    );
+    li.addEventListener("mouseenter", () => links.setHover(target));
+    li.addEventListener("mouseleave", () => links.setHover(null));
+    li.addEventListener("click", (event) => links.click(target, event.shiftKey));
+    return li;
+  }
+
+  return {
+    el: view.el,
+    setExplanation(e) {
+      expl = e;
+      rows = e.recs.map(row);
+      list.replaceChildren(...rows);
+      empty.hidden = rows.length > 0;
+      view.sub.textContent = rows.length ? `top ${rows.length}` : "";
+    },
+    highlight(lit) {
+      rows.forEach((li, rank) => li.classList.toggle("aw-lit", lit.ranks.has(rank)));
+    },
+  };
+}

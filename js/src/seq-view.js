@@ -1,0 +1,58 @@
+// View 2: sequence attention (query x key over the history) for the current layer/head.
+import { card, fmt } from "./dom.js";
+import { exportCanvas } from "./export.js";
+import { createHeatmap } from "./heatmap.js";
+
+/** Cell size in CSS px for n history items: big for short histories, >= 1 px always. */
+export const cellSize = (n) => (n ? Math.min(22, Math.max(1, 340 / n)) : 0);
+
+export function createSeqView(links) {
+  let expl = null;
+  let matrix = null;
+  const item = (pos) => `${expl.history[pos].label} (position ${pos})`;
+
+  function tooltipLines(row, col) {
+    if (row === null || col === null) {
+      const pos = row ?? col;
+      return [expl.history[pos].label, `position ${pos}${pos === expl.n - 1 ? " (prediction)" : ""}`];
+    }
+    const w = matrix[row * expl.n + col];
+    const value = w !== w ? "missing (NaN)" : col > row && w === 0 ? "masked (future)" : fmt(w, 4);
+    return [`weight ${value}`, `query: ${item(row)}`, `key: ${item(col)}`];
+  }
+
+  const target = (hit) => ({ kind: "hist", pos: hit.col ?? hit.row });
+  const map = createHeatmap({
+    className: "aw-seq-heatmap",
+    rowAxis: "query (attending)",
+    colAxis: "key (attended to)",
+    tooltipLines,
+    onHover: (hit) => links.setHover(hit && target(hit)),
+    onClick: (hit, shift) => links.click(target(hit), shift),
+  });
+  const view = card("Sequence attention", {
+    className: "aw-seq",
+    exportLabel: "PNG",
+    onExport: () => exportCanvas(map.canvas, `sequence-attention-${expl?.user ?? "user"}.png`),
+  });
+  view.body.append(map.el);
+
+  return {
+    el: view.el,
+    canvas: map.canvas,
+    setExplanation(e) {
+      expl = e;
+    },
+    /** Redraw from an n x n matrix; description names the layer/head. */
+    draw(m, description) {
+      matrix = m;
+      view.sub.textContent = description;
+      const labels = expl.history.map((it) => it.label);
+      const cell = cellSize(expl.n);
+      map.draw({ values: m, rows: expl.n, cols: expl.n, rowLabels: labels, colLabels: labels, cellW: cell, cellH: cell, maskUpper: true });
+    },
+    highlight(lit, selection) {
+      map.highlight({ rows: lit.positions, cols: lit.positions, selected: selection });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// Widget CSS, injected as a <style> inside the widget's element. Every rule is scoped
+// under .attnwidget; colours follow JupyterLab's --jp-* variables when present and
+// currentColor otherwise, so light and dark themes both work.
+export const STYLES = `
+.attnwidget {
+  --aw-border: var(--jp-border-color2, rgba(128, 128, 128, 0.3));
+  --aw-card: var(--jp-layout-color1, transparent);
+  --aw-halo: var(--jp-layout-color1, transparent);
+  --aw-accent: var(--jp-brand-color1, #2f7fd1);
+  --aw-select: #e15759;
+  color: var(--jp-ui-font-color1, currentColor);
+  font: 12px/1.4 var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  display: flex;
+  flex-direction: column;
+  gap: 8px;
+  min-width: 0;
+  max-width: 100%;
+}
+.attnwidget [hidden] { display: none !important; }
+.attnwidget button, .attnwidget input { font: inherit; color: inherit; }
+
+.attnwidget .aw-top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; }
+.attnwidget .aw-controls { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; }
+.attnwidget .aw-control { display: inline-flex; align-items: center; gap: 6px; }
+.attnwidget .aw-control-name { font-weight: 600; }
+.attnwidget .aw-control input[type="range"] { width: 120px; margin: 0; accent-color: var(--aw-accent); }
+.attnwidget .aw-user-input {
+  width: 110px; padding: 2px 6px; border: 1px solid var(--aw-border); border-radius: 4px;
+  background: var(--jp-input-background, transparent);
+}
+.attnwidget .aw-value, .attnwidget .aw-status, .attnwidget .aw-sub { opacity: 0.7; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-value { min-width: 48px; }
+.attnwidget .aw-toggle { display: inline-flex; align-items: center; gap: 3px; cursor: pointer; }
+.attnwidget .aw-status { margin-left: auto; }
+.attnwidget.aw-loading .aw-grid { opacity: 0.55; transition: opacity 0.2s; }
+
+.attnwidget .aw-error, .attnwidget .aw-truncated, .attnwidget .aw-warnings {
+  margin: 0; padding: 4px 8px; border-radius: 4px; border-left: 3px solid;
+}
+.attnwidget .aw-error { border-color: #d62728; background: rgba(214, 39, 40, 0.1); }
+.attnwidget .aw-truncated { border-color: var(--aw-accent); background: rgba(47, 127, 209, 0.08); }
+.attnwidget .aw-warnings { border-color: #e8a33d; background: rgba(232, 163, 61, 0.12); list-style: none; }
+.attnwidget .aw-empty, .attnwidget .aw-note { padding: 16px; text-align: center; opacity: 0.7; }
+
+.attnwidget .aw-grid {
+  display: grid; gap: 8px; align-items: start;
+  grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr));
+}
+.attnwidget .aw-card {
+  min-width: 0; border: 1px solid var(--aw-border); border-radius: 6px;
+  background: var(--aw-card); padding: 6px 8px 8px;
+}
+.attnwidget .aw-graph-card { grid-column: 1 / -1; }
+.attnwidget .aw-card-head { display: flex; align-items: baseline; gap: 8px; margin-bottom: 4px; }
+.attnwidget .aw-card-title { font-weight: 600; }
+.attnwidget .aw-sub { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attnwidget .aw-export {
+  margin-left: auto; padding: 1px 8px; border: 1px solid var(--aw-border); border-radius: 4px;
+  background: transparent; cursor: pointer; font-size: 11px;
+}
+.attnwidget .aw-export:hover { border-color: var(--aw-accent); }
+.attnwidget .aw-card-body { position: relative; overflow-x: auto; }
+
+.attnwidget .aw-heatmap { position: relative; display: inline-block; }
+.attnwidget .aw-heatmap canvas { display: block; }
+.attnwidget .aw-overlay { position: absolute; left: 0; top: 0; pointer-events: none; }
+.attnwidget .aw-tooltip {
+  position: absolute; z-index: 10; pointer-events: none; max-width: 300px; padding: 4px 7px;
+  border-radius: 4px; background: rgba(28, 28, 30, 0.94); color: #f5f5f5; font-size: 11px;
+  line-height: 1.35; overflow-wrap: anywhere; box-shadow: 0 2px 6px rgba(0, 0, 0, 0.25);
+}
+.attnwidget .aw-tip-title { font-weight: 600; }
+
+.attnwidget .aw-bars { position: relative; }
+.attnwidget .aw-bars-svg { display: block; width: 100%; height: auto; cursor: crosshair; }
+.attnwidget .aw-axis { stroke: currentColor; stroke-opacity: 0.4; }
+.attnwidget .aw-uniform { stroke: currentColor; stroke-opacity: 0.55; stroke-dasharray: 4 3; }
+.attnwidget .aw-axis-text { fill: currentColor; fill-opacity: 0.75; font-size: 10px; }
+.attnwidget .aw-band { fill: var(--aw-accent); fill-opacity: 0.2; }
+.attnwidget .aw-band-sel { fill: var(--aw-select); }
+.attnwidget .aw-stats {
+  display: grid; grid-template-columns: max-content 1fr; gap: 1px 10px; margin: 6px 0 0;
+  font-variant-numeric: tabular-nums;
+}
+.attnwidget .aw-stats dt { opacity: 0.7; }
+.attnwidget .aw-stats dd { margin: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attnwidget .aw-selected-sum { font-weight: 600; }
+
+.attnwidget .aw-recs { list-style: none; margin: 0; padding: 0; max-height: 420px; overflow-y: auto; }
+.attnwidget .aw-rec {
+  display: grid; grid-template-columns: 22px 1fr auto; gap: 6px; align-items: start;
+  padding: 4px 4px; border-radius: 4px; cursor: pointer;
+}
+.attnwidget .aw-rec + .aw-rec { border-top: 1px solid var(--aw-border); }
+.attnwidget .aw-rec:hover, .attnwidget .aw-rec.aw-lit { background: rgba(47, 127, 209, 0.14); }
+.attnwidget .aw-rank { opacity: 0.6; text-align: right; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-rec-main { min-width: 0; }
+.attnwidget .aw-rec-title { font-weight: 500; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attnwidget .aw-rec-feats { display: flex; flex-wrap: wrap; gap: 3px; margin-top: 2px; }
+.attnwidget .aw-chip {
+  padding: 0 5px; border: 1px solid var(--aw-border); border-radius: 8px; font-size: 11px; opacity: 0.85;
+}
+.attnwidget .aw-score { font-variant-numeric: tabular-nums; font-weight: 600; }
+
+.attnwidget .aw-graph { display: block; width: 100%; height: auto; max-height: 520px; cursor: grab; }
+.attnwidget .aw-link { stroke: currentColor; }
+.attnwidget .aw-link-feat, .attnwidget .aw-link-recfeat { stroke-dasharray: 3 2; }
+.attnwidget .aw-link-rec { stroke: #f28e2b; }
+.attnwidget .aw-link-attn { stroke: var(--aw-accent); }
+.attnwidget .aw-link.aw-lit { stroke-opacity: 0.95; }
+.attnwidget .aw-dim { opacity: 0.12; }
+.attnwidget .aw-node { cursor: pointer; }
+.attnwidget .aw-node circle { stroke: var(--aw-halo); stroke-width: 1px; }
+.attnwidget .aw-node-pred circle { stroke: currentColor; stroke-width: 2.5px; }
+.attnwidget .aw-node.aw-lit circle { stroke: currentColor; stroke-width: 2.5px; }
+.attnwidget .aw-node.aw-sel circle { stroke: var(--aw-select); stroke-width: 3px; }
+.attnwidget .aw-label {
+  fill: currentColor; font-size: 10px; paint-order: stroke; stroke: var(--aw-halo); stroke-width: 3px;
+  pointer-events: none;
+}
+.attnwidget .aw-node-feat .aw-label { font-style: italic; }
+.attnwidget .aw-quiet:not(.aw-lit) .aw-label { display: none; }
+.attnwidget .aw-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin-top: 4px; font-size: 11px; }
+.attnwidget .aw-legend-item { display: inline-flex; align-items: center; gap: 4px; }
+.attnwidget .aw-legend-item i { display: inline-block; width: 9px; height: 9px; border-radius: 50%; }
+.attnwidget .aw-legend-note { opacity: 0.65; }
+`;

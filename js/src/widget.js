@@ -1,0 +1,217 @@
+// AttentionExplorer front end (anywidget). Wires the traits (contract in js/README.md)
+// to the views: packs are decoded once per user, head/layer/mode changes redraw from
+// the decoded tensors, and hover/selection are linked across views.
+import { createBarsView } from "./bars.js";
+import { createControls } from "./controls.js";
+import { h } from "./dom.js";
+import { createFeatView } from "./feat-view.js";
+import { createGraphView } from "./graph.js";
+import { Links, resolveTarget } from "./links.js";
+import { createRecsView } from "./recs.js";
+import { createSeqView } from "./seq-view.js";
+import { PackSource } from "./source.js";
+import { STYLES } from "./styles.js";
+
+function render({ model, el }) {
+  const root = h("div", { class: "attnwidget" });
+  el.replaceChildren(h("style", { text: STYLES }), root);
+
+  const source = new PackSource();
+  const subscriptions = [];
+  let expl = null;
+  let localError = "";
+  let archiveError = "";
+  let drawnKey = "";
+
+  // Errors never escape render or a model callback: they are shown in the widget.
+  const guard =
+    (fn) =>
+    (...args) => {
+      try {
+        fn(...args);
+      } catch (err) {
+        console.error("attnwidget:", err);
+        localError = `Something went wrong: ${err?.message ?? err}`;
+        showMessages();
+      }
+    };
+
+  const commit = (name, value) => {
+    model.set(name, value);
+    model.save_changes();
+  };
+
+  const links = new Links(
+    guard((selectionChanged) => {
+      paintHighlights();
+      if (selectionChanged) syncSelection();
+    }),
+  );
+  const controls = createControls({
+    onUser: guard(chooseUser),
+    onLayer: guard((v) => setView("layer", v)),
+    onHead: guard((v) => setView("head", v)),
+    onLayerMode: guard((v) => setView("layer_mode", v)),
+    onHeadMode: guard((v) => setView("head_mode", v)),
+  });
+  const seq = createSeqView(links);
+  const feat = createFeatView(links);
+  const bars = createBarsView(links);
+  const recs = createRecsView(links);
+  const graph = createGraphView(links);
+  const views = [seq, feat, bars, recs, graph];
+
+  const status = h("span", { class: "aw-status", "aria-live": "polite" });
+  const error = h("div", { class: "aw-error", role: "alert" });
+  const truncated = h("div", { class: "aw-truncated" });
+  const warnings = h("ul", { class: "aw-warnings" });
+  const empty = h("div", { class: "aw-empty" });
+  const grid = h("div", { class: "aw-grid" }, ...views.map((v) => v.el));
+  root.append(h("div", { class: "aw-top" }, controls.el, status), error, truncated, warnings, empty, grid);
+
+  const readView = () => ({
+    layer: model.get("layer"),
+    head: model.get("head"),
+    layerMode: model.get("layer_mode"),
+    headMode: model.get("head_mode"),
+  });
+
+  function setView(name, value) {
+    commit(name, value);
+    redraw();
+  }
+
+  /** Redraw the layer/head-dependent views; timed into data-redraw-ms unless a rebuild. */
+  function redraw(rebuild = false) {
+    if (!expl) return;
+    const view = expl.clampView(readView());
+    controls.setView(view, { L: expl.L, H: expl.H, hasRollout: !!expl.rollout });
+    const key = JSON.stringify(view);
+    if (!expl.n || (!rebuild && key === drawnKey)) return;
+    const t0 = performance.now();
+    const matrix = expl.matrix(view);
+    const text = expl.describe(view);
+    seq.draw(matrix, text);
+    bars.draw(matrix, text);
+    graph.setAttention(matrix, text);
+    paintHighlights();
+    drawnKey = key;
+    if (!rebuild) root.dataset.redrawMs = (performance.now() - t0).toFixed(2);
+  }
+
+  function paintHighlights() {
+    if (!expl?.n) return;
+    const lit = resolveTarget(expl, links.active);
+    for (const v of views) v.highlight(lit, links.selection);
+  }
+
+  const modelSelection = () =>
+    (model.get("selection") ?? []).filter((p) => Number.isInteger(p) && p >= 0 && p < (expl?.n ?? 0));
+
+  function syncSelection() {
+    const next = [...links.selection].sort((a, b) => a - b);
+    const current = model.get("selection") ?? [];
+    if (current.length !== next.length || current.some((p, i) => p !== next[i])) commit("selection", next);
+  }
+
+  function show(next) {
+    if (next === expl) return;
+    const sameUser = expl === null || next?.user === expl.user;
+    expl = next;
+    links.reset();
+    if (sameUser) links.selection = new Set(modelSelection());
+    else syncSelection();
+    drawnKey = "";
+    const n = expl?.n ?? 0;
+    grid.hidden = !n;
+    empty.hidden = !!n;
+    empty.textContent = expl ? `User '${expl.user}' has no history to explain.` : "No explanation loaded yet.";
+    if (n) for (const v of views) v.setExplanation(expl);
+    else graph.destroy();
+    redraw(true);
+  }
+
+  function load() {
+    const user = String(model.get("user") ?? "");
+    try {
+      show(source.archived && source.has(user) ? source.fromArchive(user) : source.fromPayload(model.get("payload")));
+      localError = "";
+    } catch (err) {
+      localError = `Could not read the explanation: ${err.message}`;
+      show(null);
+    }
+    refreshUsers();
+    showMessages();
+  }
+
+  function loadArchive() {
+    archiveError = "";
+    try {
+      source.setArchive(model.get("archive"));
+    } catch (err) {
+      source.setArchive(null);
+      archiveError = `Could not read the archive: ${err.message}`;
+    }
+  }
+
+  function chooseUser(id) {
+    if (source.archived && !source.has(id)) {
+      localError = `Unknown user '${id}'`;
+      showMessages();
+      return;
+    }
+    localError = "";
+    commit("user", id);
+    load();
+  }
+
+  function refreshUsers() {
+    controls.setUsers(source.archived ? source.users : (model.get("users") ?? []), String(model.get("user") ?? ""));
+  }
+
+  function showMessages() {
+    const errors = [archiveError, localError, model.get("error")].filter(Boolean);
+    error.textContent = errors.join(" · ");
+    error.hidden = errors.length === 0;
+    const cut = expl?.truncated;
+    truncated.hidden = !cut;
+    if (cut) {
+      truncated.textContent = `Long history: showing the last ${cut.shown} of ${cut.total} interactions (the model's maximum length).`;
+    }
+    const notes = expl?.warnings ?? [];
+    warnings.replaceChildren(...notes.map((w) => h("li", { text: w })));
+    warnings.hidden = notes.length === 0;
+    const state = String(model.get("status") ?? "");
+    status.textContent = state;
+    root.classList.toggle("aw-loading", state === "loading");
+  }
+
+  const on = (event, fn) => {
+    const handler = guard(fn);
+    model.on(event, handler);
+    subscriptions.push([event, handler]);
+  };
+  on("change:payload", load);
+  on("change:user", load);
+  on("change:archive", () => {
+    loadArchive();
+    load();
+  });
+  on("change:users", refreshUsers);
+  on("change:error", showMessages);
+  on("change:status", showMessages);
+  for (const name of ["layer", "head", "layer_mode", "head_mode"]) on(`change:${name}`, () => redraw());
+  on("change:selection", () => expl?.n && links.setSelection(modelSelection()));
+
+  guard(() => {
+    loadArchive();
+    load();
+  })();
+
+  return () => {
+    for (const [event, handler] of subscriptions) model.off(event, handler);
+    graph.destroy();
+  };
+}
+
+export default { render };
