@@ -2,6 +2,7 @@
 
 from .data import Catalog, Dataset, load_csv, load_movielens, load_recbole
 from .datasets import synthetic_shop
+from .demo_model import demo_model
 from .errors import (
     AttnWidgetError,
     CheckpointError,
@@ -12,13 +13,16 @@ from .errors import (
 )
 from .evaluate import PopularityBaseline, evaluate
 from .models import SASRec, SASRecConfig, fit
+from .widget import AttentionExplorer, Dashboard, save_html
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionExplorer",
     "AttnWidgetError",
     "Catalog",
     "CheckpointError",
+    "Dashboard",
     "DataError",
     "Dataset",
     "EmptyHistoryError",
@@ -27,10 +31,12 @@ __all__ = [
     "SASRecConfig",
     "UnknownItemError",
     "UnknownUserError",
+    "demo_model",
     "evaluate",
     "fit",
     "load_csv",
     "load_movielens",
     "load_recbole",
+    "save_html",
     "synthetic_shop",
 ]

@@ -19,12 +19,23 @@ def _print_metrics(table: pd.DataFrame) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from .demo_model import demo_model
+    from .app import serve, write_app_notebook
+    from .demo_model import cache_dir, demo_model
     from .evaluate import evaluate
 
     model, dataset = demo_model(retrain=args.retrain)
     print(dataset)
-    _print_metrics(evaluate(model, dataset))
+    if args.metrics:
+        _print_metrics(evaluate(model, dataset))
+        return
+    notebook = write_app_notebook(cache_dir() / "app" / "attnwidget_app.ipynb")
+    process = serve(notebook, port=args.port)
+    print(f"attnwidget demo is serving at {process.url}  (Ctrl+C stops it)", flush=True)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _load(path: str, fmt: str):
@@ -61,9 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(
-        "demo", help="train (or load the cached) demo model on the synthetic shop"
+        "demo",
+        help="serve the explorer app (Voila) for a SASRec trained on the synthetic shop",
+        description="Train (or load the cached) demo model on the synthetic shop and serve the "
+        "explorer app with Voila on 127.0.0.1; prints the URL.",
     )
+    demo.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     demo.add_argument("--retrain", action="store_true", help="ignore the cached demo model")
+    demo.add_argument(
+        "--metrics",
+        action="store_true",
+        help="print the test metrics next to a popularity baseline and exit",
+    )
     demo.set_defaults(run=_demo)
 
     train = sub.add_parser("train", help="train SASRec on your data and save a checkpoint")

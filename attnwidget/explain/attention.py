@@ -1,0 +1,53 @@
+"""Pure functions over attention arrays: head means, rollout, distribution figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema 2020) through each layer.
+
+    Args:
+        attentions: ``[L, H, n, n]`` attention of one sequence.
+        residual: weight of the identity standing in for the residual connection;
+            each layer's head-mean ``A`` becomes ``residual·I + (1 - residual)·A``,
+            rows renormalised.
+
+    Returns:
+        ``[L, n, n]``: entry ``l`` is the rollout through layers ``0..l``.
+    """
+    if attentions.ndim != 4 or attentions.shape[-1] != attentions.shape[-2]:
+        raise ValueError(f"attentions must be [layers, heads, n, n], got shape {attentions.shape}")
+    n = attentions.shape[-1]
+    eye = np.eye(n, dtype=np.float64)
+    out = np.empty((attentions.shape[0], n, n), dtype=np.float64)
+    current = eye
+    for layer, heads in enumerate(attentions.astype(np.float64)):
+        mixed = residual * eye + (1.0 - residual) * heads.mean(axis=0)
+        mixed /= mixed.sum(axis=-1, keepdims=True)
+        current = mixed @ current
+        out[layer] = current
+    return out
+
+
+def distribution_stats(weights: np.ndarray) -> dict[str, float]:
+    """Entropy (nats and normalised by ``log n``) and uniformity (MSE around the mean, std).
+
+    NaN weights are ignored.
+    """
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    w = w[np.isfinite(w)]
+    n = w.size
+    if n == 0:
+        return {"entropy": float("nan"), "normalized_entropy": float("nan"),
+                "mse": float("nan"), "std": float("nan")}
+    p = w / w.sum() if w.sum() > 0 else np.full(n, 1.0 / n)
+    nz = p[p > 0]
+    entropy = float(-(nz * np.log(nz)).sum())
+    return {
+        "entropy": entropy,
+        "normalized_entropy": entropy / np.log(n) if n > 1 else 0.0,
+        "mse": float(((w - w.mean()) ** 2).mean()),
+        "std": float(w.std()),
+    }
