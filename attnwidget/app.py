@@ -18,7 +18,7 @@ APP_INTRO = (
     "shift-click history items to add up their attention. Click a cell of the entropy grid "
     "to jump to that layer and head."
 )
-APP_CODE = '''\
+APP_CODE = """\
 import ipywidgets as widgets
 
 import attnwidget as aw
@@ -34,7 +34,7 @@ def show_state(_change=None):
 
 explorer.observe(show_state, ["user", "layer", "head"])
 show_state()
-widgets.VBox([aw.Dashboard(explorer), state])'''
+widgets.VBox([aw.Dashboard(explorer), state])"""
 
 
 def app_notebook() -> nbformat.NotebookNode:
@@ -44,8 +44,11 @@ def app_notebook() -> nbformat.NotebookNode:
         nbformat.v4.new_markdown_cell(f"{APP_TITLE}\n\n{APP_INTRO}"),
         nbformat.v4.new_code_cell(APP_CODE),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     return nb
 
 
@@ -68,8 +71,15 @@ def serve(notebook: Path, port: int | None = None, timeout: float = 60.0) -> sub
     """Start Voila on 127.0.0.1 for ``notebook``; return once it accepts connections."""
     port = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(notebook.name), "--no-browser", f"--port={port}",
-         "--Voila.ip=127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            str(notebook.name),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+        ],
         cwd=notebook.parent,
         env=os.environ.copy(),
     )

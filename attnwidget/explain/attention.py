@@ -40,8 +40,12 @@ def distribution_stats(weights: np.ndarray) -> dict[str, float]:
     w = w[np.isfinite(w)]
     n = w.size
     if n == 0:
-        return {"entropy": float("nan"), "normalized_entropy": float("nan"),
-                "mse": float("nan"), "std": float("nan")}
+        return {
+            "entropy": float("nan"),
+            "normalized_entropy": float("nan"),
+            "mse": float("nan"),
+            "std": float("nan"),
+        }
     p = w / w.sum() if w.sum() > 0 else np.full(n, 1.0 / n)
     nz = p[p > 0]
     entropy = float(-(nz * np.log(nz)).sum())

@@ -83,15 +83,18 @@ def explain_indices(
     """Explanation of a dense-index history for any :class:`AttentionSource`."""
     history = np.asarray(history, dtype=np.int64)
     if history.size == 0:
-        raise EmptyHistoryError(f"user {user!r} has an empty history" if user is not None
-                                else "cannot explain an empty history")
+        raise EmptyHistoryError(
+            f"user {user!r} has an empty history"
+            if user is not None
+            else "cannot explain an empty history"
+        )
     if k < 1:
         raise ValueError(f"k must be ≥ 1, got {k}")
     seen = history[-source.max_len :]
     out = source.run([seen])
     scores = np.asarray(out.scores[0], dtype=np.float64).copy()
-    if exclude_seen:
-        scores[seen] = -np.inf
+    if exclude_seen:  # the whole history, also the part cut off by max_len
+        scores[history] = -np.inf
     attentions = np.asarray(out.attentions[0], dtype=np.float32)
     n = len(seen)
     attentions = attentions[..., -n:, -n:]

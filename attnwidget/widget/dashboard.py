@@ -13,27 +13,35 @@ from ..explain import distribution_stats, explain_indices
 from .explorer import AttentionExplorer
 
 
-def entropy_grid(explorer: AttentionExplorer, n_users: int = 50, seed: int = 0) -> np.ndarray:
-    """``[L, H]`` mean entropy of the prediction position's attention over a user sample."""
+def sample_users(users: list[str], n_users: int, seed: int = 0) -> list[str]:
+    """Up to ``n_users`` of ``users``, drawn without replacement with ``seed``."""
     rng = np.random.default_rng(seed)
-    users = explorer.users
-    sample = rng.choice(len(users), size=min(n_users, len(users)), replace=False)
+    return [users[i] for i in rng.choice(len(users), size=min(n_users, len(users)), replace=False)]
+
+
+def entropy_grid(explorer: AttentionExplorer, users: list[str]) -> np.ndarray:
+    """``[L, H]`` mean entropy of the prediction position's attention over ``users``."""
     dataset, source = explorer.dataset, explorer.source
     total = None
-    for i in sample:
-        history = dataset.sequence(users[i])
+    for user in users:
+        history = dataset.sequence(user)
         rows = explain_indices(source, history, k=1).attentions[:, :, -1, :]
         grid = np.array([[distribution_stats(h)["entropy"] for h in layer] for layer in rows])
         total = grid if total is None else total + grid
-    return total / len(sample)
+    return total / len(users)
 
 
 def feature_mass(explorer: AttentionExplorer) -> dict[str, float]:
     """Attention from the prediction position summed per feature value ("brand: X")."""
     expl = explorer.explanation()
-    attn = expl.rollout[explorer.layer] if explorer.layer_mode == "rollout" else (
-        expl.attentions[explorer.layer].mean(0) if explorer.head_mode == "mean"
-        else expl.attentions[explorer.layer, explorer.head]
+    attn = (
+        expl.rollout[explorer.layer]
+        if explorer.layer_mode == "rollout"
+        else (
+            expl.attentions[explorer.layer].mean(0)
+            if explorer.head_mode == "mean"
+            else expl.attentions[explorer.layer, explorer.head]
+        )
     )
     weights = np.nan_to_num(attn[-1])
     mass: dict[str, float] = defaultdict(float)
@@ -51,37 +59,54 @@ class Dashboard(widgets.VBox):
     * attention mass per feature value for the current user and view.
     """
 
-    def __init__(self, explorer: AttentionExplorer, *, n_users: int = 50, top: int = 12,
-                 seed: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        explorer: AttentionExplorer,
+        *,
+        n_users: int = 50,
+        top: int = 12,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
         self.explorer = explorer
         self.top = top
-        grid = entropy_grid(explorer, n_users, seed)
+        self.sample = sample_users(explorer.users, n_users, seed)
+        grid = entropy_grid(explorer, self.sample)
         self.entropy = grid
         layers, heads = grid.shape
         self.grid = bq.GridHeatMap(
             color=grid,
             row=list(range(layers)),
             column=list(range(heads)),
-            scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
-                    "color": bq.ColorScale(scheme="viridis")},
+            scales={
+                "row": bq.OrdinalScale(reverse=True),
+                "column": bq.OrdinalScale(),
+                "color": bq.ColorScale(scheme="viridis"),
+            },
             interactions={"click": "select"},
             selected_style={"stroke": "red", "stroke-width": "3"},
-            tooltip=bq.Tooltip(fields=["row", "column", "color"],
-                               labels=["layer", "head", "entropy"], formats=["", "", ".3f"]),
+            tooltip=bq.Tooltip(
+                fields=["row", "column", "color"],
+                labels=["layer", "head", "entropy"],
+                formats=["", "", ".3f"],
+            ),
         )
         row_axis = bq.Axis(scale=self.grid.scales["row"], orientation="vertical", label="layer")
         col_axis = bq.Axis(scale=self.grid.scales["column"], label="head")
         self.entropy_figure = bq.Figure(
-            marks=[self.grid], axes=[row_axis, col_axis],
-            title=f"Attention entropy of the prediction position ({min(n_users, len(explorer.users))} users)",
+            marks=[self.grid],
+            axes=[row_axis, col_axis],
+            title=f"Entropy of the prediction position's attention ({len(self.sample)} users)",
             layout=widgets.Layout(width="420px", height="300px"),
         )
         x, y = bq.OrdinalScale(), bq.LinearScale(min=0)
         self.bars = bq.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=["#3b528b"])
         self.mass_figure = bq.Figure(
             marks=[self.bars],
-            axes=[bq.Axis(scale=x, tick_rotate=-40, tick_style={"font-size": "9px"}),
-                  bq.Axis(scale=y, orientation="vertical", label="attention mass")],
+            axes=[
+                bq.Axis(scale=x, tick_rotate=-40, tick_style={"font-size": "9px"}),
+                bq.Axis(scale=y, orientation="vertical", label="attention mass"),
+            ],
             title="Attention mass per feature value",
             layout=widgets.Layout(width="520px", height="300px"),
             fig_margin={"top": 50, "bottom": 110, "left": 60, "right": 10},

@@ -174,8 +174,10 @@ class AttentionExplorer(anywidget.AnyWidget):
         chosen = [str(u) for u in (users if users is not None else [self.user])]
         if not chosen:
             raise ValueError("users is empty: give at least one user to export")
-        packs = [self._explained(str(self.dataset.users[self.dataset.user_position(u)]))[1]
-                 for u in chosen]
+        packs = [
+            self._explained(str(self.dataset.users[self.dataset.user_position(u)]))[1]
+            for u in chosen
+        ]
         saved = (self.users, self.user)
         try:
             with self.hold_sync():
