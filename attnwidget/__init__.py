@@ -12,6 +12,7 @@ from .errors import (
     UnknownUserError,
 )
 from .evaluate import PopularityBaseline, evaluate
+from .explain import Explanation, explain, explain_history
 from .models import SASRec, SASRecConfig, fit
 from .widget import AttentionExplorer, Dashboard, save_html
 
@@ -26,6 +27,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "EmptyHistoryError",
+    "Explanation",
     "PopularityBaseline",
     "SASRec",
     "SASRecConfig",
@@ -33,6 +35,8 @@ __all__ = [
     "UnknownUserError",
     "demo_model",
     "evaluate",
+    "explain",
+    "explain_history",
     "fit",
     "load_csv",
     "load_movielens",

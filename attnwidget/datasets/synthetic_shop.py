@@ -7,8 +7,8 @@ Patterns (all driven by ``seed``):
   and tends to stay in the department of their last purchase.
 * **Complements.** Every main-category item (the *trigger*, e.g. a camera) has one
   specific complement in the accessory category (e.g. a memory card of the same
-  brand). After buying a trigger, a customer buys its complement next with
-  probability ``p_complement``. ``dataset.metadata["complements"]`` maps each trigger
+  brand). After buying a trigger, a customer buys its complement with probability
+  ``p_complement``: next, or (with probability ``p_delayed``) one purchase later. ``dataset.metadata["complements"]`` maps each trigger
   item id to its complement id: a known cause a faithful explanation should find.
 * **Brand loyalty.** Each customer has a favourite brand per department and picks it
   with probability ``p_brand``.
@@ -117,6 +117,7 @@ def synthetic_shop(
     min_len: int = 5,
     max_len: int = 40,
     p_complement: float = 0.8,
+    p_delayed: float = 0.4,
     p_brand: float = 0.75,
     p_tier: float = 0.75,
     n_bins: int = 5,
@@ -153,11 +154,11 @@ def synthetic_shop(
         tier = TIERS[rng.integers(3)]
         length = int(np.clip(rng.geometric(1 / 14) + min_len - 1, min_len, max_len))
         bought = np.zeros(n_items, dtype=bool)
-        pending: int | None = None
+        pending, due = -1, -1  # a scheduled complement and the step it is bought at
         dept = rng.choice(depts)
         t = int(rng.integers(0, 10_000))
-        for _ in range(length):
-            if pending is not None and not bought[pending]:
+        for step in range(length):
+            if step == due and not bought[pending]:
                 choice = pending
             else:
                 if rng.random() > 0.6:
@@ -172,13 +173,14 @@ def synthetic_shop(
                 if score.sum() == 0:
                     break
                 choice = int(rng.choice(pool, p=score / score.sum()))
-            pending = None
+            if step >= due:
+                pending, due = -1, -1
             bought[choice] = True
             t += int(rng.integers(1, 72))
             rows.append((user, ids[choice], t))
             comp = complements.get(ids[choice])
-            if comp is not None and rng.random() < p_complement:
-                pending = id_pos[comp]
+            if comp is not None and due < 0 and rng.random() < p_complement:
+                pending, due = id_pos[comp], step + (2 if rng.random() < p_delayed else 1)
     interactions = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
     return Dataset.from_pandas(
         interactions,

@@ -34,7 +34,8 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
 def distribution_stats(weights: np.ndarray) -> dict[str, float]:
     """Entropy (nats and normalised by ``log n``) and uniformity (MSE around the mean, std).
 
-    NaN weights are ignored.
+    NaN weights are ignored; for the entropy, negative weights (e.g. occlusion scores)
+    count as 0 and the rest is normalised to sum to 1.
     """
     w = np.asarray(weights, dtype=np.float64).ravel()
     w = w[np.isfinite(w)]
@@ -46,7 +47,8 @@ def distribution_stats(weights: np.ndarray) -> dict[str, float]:
             "mse": float("nan"),
             "std": float("nan"),
         }
-    p = w / w.sum() if w.sum() > 0 else np.full(n, 1.0 / n)
+    positive = np.clip(w, 0.0, None)
+    p = positive / positive.sum() if positive.sum() > 0 else np.full(n, 1.0 / n)
     nz = p[p > 0]
     entropy = float(-(nz * np.log(nz)).sum())
     return {

@@ -1,4 +1,4 @@
-"""Explanation: what a model attended to when recommending for one history."""
+"""Explanation: why a model recommends an item after one history."""
 
 from __future__ import annotations
 
@@ -12,44 +12,72 @@ import pandas as pd
 
 from ..data import Catalog, Dataset
 from ..errors import EmptyHistoryError
+from ..models import SASRec
 from ..models.sasrec import top_k
-from ..sources import AttentionSource, as_source
-from .attention import attention_rollout
+from ..sources import AttentionSource, SASRecSource, as_source
+from .attention import attention_rollout, distribution_stats
+from .faithfulness import eraser_scores, kendall_tau, top1_agreement
+from .importance import (
+    METHODS,
+    attention_importance,
+    feature_occlusion,
+    gradient_importance,
+    occlusion_importance,
+    rollout_importance,
+)
 
 
 @dataclass
 class Explanation:
-    """Attention and recommendations for one history (the most recent ``max_len`` items).
+    """Attention, importance and faithfulness for one history and one target item.
 
     Attributes:
-        history: dense item indices that the model saw, oldest first; the last position
-            is the prediction position.
+        history: dense item indices the model saw (the most recent ``max_len``), oldest
+            first; the last position is the prediction position.
         total_length: length of the history before it was cut to ``max_len``.
-        scores: ``[n_items + 1]`` next-item scores.
+        target: the explained item (default: the top recommendation).
+        scores: ``[n_items + 1]`` next-item scores (history items at ``-inf`` when excluded).
         recommendations: top-k item indices, best first.
         attentions: ``[L, H, n, n]`` sequence attention (query × key).
         feature_attention: ``[n, F]`` weights over :attr:`field_names`, or ``None``.
     """
 
-    catalog: Catalog
-    field_names: list[str]
+    source: AttentionSource = field(repr=False)
     history: np.ndarray
     total_length: int
-    scores: np.ndarray
+    target: int
+    scores: np.ndarray = field(repr=False)
     recommendations: np.ndarray
-    attentions: np.ndarray
-    feature_attention: np.ndarray | None
+    attentions: np.ndarray = field(repr=False)
+    feature_attention: np.ndarray | None = field(repr=False)
     user: Any = None
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.source.catalog
+
+    @property
+    def field_names(self) -> list[str]:
+        return list(self.source.field_names)
 
     @property
     def truncated(self) -> bool:
         return self.total_length > len(self.history)
 
+    @property
+    def _model(self) -> SASRec | None:
+        return self.source.model if isinstance(self.source, SASRecSource) else None
+
     @cached_property
     def rollout(self) -> np.ndarray:
         """``[L, n, n]`` attention rollout through each layer (NaN weights count as 0)."""
         return attention_rollout(np.nan_to_num(self.attentions, nan=0.0))
+
+    def _items(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
+        out = self.catalog.describe(self.history)[["item_id", "title"]]
+        out.index = pd.RangeIndex(len(self.history), name="position")
+        return out if table is None else out.join(table)
 
     def history_table(self) -> pd.DataFrame:
         """The history the model saw: position, item id, title and features."""
@@ -62,6 +90,64 @@ class Explanation:
         table = self.catalog.describe(self.recommendations)
         table.insert(2, "score", self.scores[self.recommendations].astype(float))
         return table
+
+    @cached_property
+    def importance(self) -> pd.DataFrame:
+        """Importance of each history position for the target, one column per method.
+
+        ``attention`` (prediction-position attention, mean over layers and heads),
+        ``rollout``, ``gradient`` (gradient-weighted attention; NaN for models without
+        gradients) and ``occlusion`` (score drop when the item is left out).
+        """
+        model = self._model
+        values = {
+            "attention": attention_importance(self.attentions),
+            "rollout": rollout_importance(self.attentions),
+            "gradient": (gradient_importance(model, self.history, self.target)
+                         if model is not None else np.full(len(self.history), np.nan)),
+            "occlusion": occlusion_importance(self.source, self.history, self.target),
+        }
+        return self._items(pd.DataFrame(values))
+
+    @cached_property
+    def attention_heads(self) -> pd.DataFrame:
+        """Prediction-position attention per layer and head (columns ``L0H0``, ``L0H1``, …)."""
+        rows = self.attentions[:, :, -1, :]
+        columns = {f"L{l}H{h}": rows[l, h] for l in range(rows.shape[0]) for h in range(rows.shape[1])}
+        return self._items(pd.DataFrame(columns))
+
+    @cached_property
+    def feature_importance(self) -> pd.DataFrame:
+        """Per item and feature field: feature attention and the score drop when the field
+        is replaced by "unknown" (columns ``attention:FIELD`` and ``occlusion:FIELD``)."""
+        columns: dict[str, np.ndarray] = {}
+        if self.feature_attention is not None:
+            for f, name in enumerate(self.field_names):
+                columns[f"attention:{name}"] = self.feature_attention[:, f]
+        model = self._model
+        if model is not None:
+            drops = feature_occlusion(model, self.history, self.target)
+            for f, name in enumerate(self.field_names[1:]):
+                columns[f"occlusion:{name}"] = drops[:, f]
+        return self._items(pd.DataFrame(columns))
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """Per method: distribution figures, agreement with occlusion, ERASER scores."""
+        table = self.importance
+        occlusion = table["occlusion"].to_numpy()
+        rows = {}
+        for method in METHODS:
+            weights = table[method].to_numpy()
+            if not np.isfinite(weights).any():
+                continue
+            rows[method] = {
+                **distribution_stats(weights),
+                "kendall_tau": kendall_tau(weights, occlusion),
+                "top1_agreement": top1_agreement(weights, occlusion),
+                **eraser_scores(self.source, self.history, self.target, weights),
+            }
+        return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _attention_warnings(attentions: np.ndarray, feature_attention: np.ndarray | None) -> list[str]:
@@ -76,6 +162,7 @@ def explain_indices(
     source: AttentionSource,
     history: np.ndarray,
     *,
+    target: int | None = None,
     k: int = 10,
     exclude_seen: bool = True,
     user: Any = None,
@@ -84,9 +171,7 @@ def explain_indices(
     history = np.asarray(history, dtype=np.int64)
     if history.size == 0:
         raise EmptyHistoryError(
-            f"user {user!r} has an empty history"
-            if user is not None
-            else "cannot explain an empty history"
+            f"user {user!r} has an empty history" if user is not None else "cannot explain an empty history"
         )
     if k < 1:
         raise ValueError(f"k must be ≥ 1, got {k}")
@@ -95,19 +180,19 @@ def explain_indices(
     scores = np.asarray(out.scores[0], dtype=np.float64).copy()
     if exclude_seen:  # the whole history, also the part cut off by max_len
         scores[history] = -np.inf
-    attentions = np.asarray(out.attentions[0], dtype=np.float32)
     n = len(seen)
-    attentions = attentions[..., -n:, -n:]
+    attentions = np.asarray(out.attentions[0], dtype=np.float32)[..., -n:, -n:]
     feature_attention = None
     if out.feature_attention is not None:
         feature_attention = np.asarray(out.feature_attention[0], dtype=np.float32)[-n:]
+    recommendations = top_k(scores, k)
     return Explanation(
-        catalog=source.catalog,
-        field_names=list(source.field_names),
+        source=source,
         history=seen,
         total_length=len(history),
+        target=int(recommendations[0]) if target is None else int(target),
         scores=scores,
-        recommendations=top_k(scores, k),
+        recommendations=recommendations,
         attentions=attentions,
         feature_attention=feature_attention,
         user=user,
@@ -115,12 +200,30 @@ def explain_indices(
     )
 
 
-def explain_user(model: Any, dataset: Dataset, user: Any, *, k: int = 10) -> Explanation:
-    """Explain the next-item recommendations for a dataset user's whole history."""
-    return explain_indices(as_source(model), dataset.sequence(user), k=k, user=user)
+def explain(model: Any, dataset: Dataset, user: Any, item: Any = None, *, k: int = 10) -> Explanation:
+    """Why ``item`` (default: the top recommendation) is recommended to a dataset user.
 
-
-def explain_items(model: Any, history: Iterable[Any], *, k: int = 10) -> Explanation:
-    """Explain the recommendations after a history of external item ids."""
+    Args:
+        model: a :class:`~attnwidget.SASRec` or any :class:`~attnwidget.sources.AttentionSource`.
+        dataset: holds the user's history (all of it; the model sees the last ``max_len``).
+        user: the user id.
+        item: the item id to explain; ``None`` explains the top recommendation.
+        k: number of recommendations kept.
+    """
     source = as_source(model)
-    return explain_indices(source, source.catalog.encode(history), k=k)
+    target = None if item is None else source.catalog.index_of(item)
+    return explain_indices(source, dataset.sequence(user), target=target, k=k, user=user)
+
+
+def explain_history(
+    model: Any, dataset: Dataset | Catalog | None, history: Iterable[Any], item: Any = None, *,
+    k: int = 10,
+) -> Explanation:
+    """Why ``item`` (default: the top recommendation) follows an arbitrary history of item ids.
+
+    ``dataset`` is accepted for symmetry with :func:`explain`; ids are resolved with the
+    model's own catalogue.
+    """
+    source = as_source(model)
+    target = None if item is None else source.catalog.index_of(item)
+    return explain_indices(source, source.catalog.encode(history), target=target, k=k)

@@ -12,7 +12,7 @@ import traitlets as t
 
 from ..data import Dataset
 from ..errors import AttnWidgetError, UnknownUserError
-from ..explain import Explanation, explain_user
+from ..explain import Explanation, explain
 from ..sources import as_source
 from .explanation_pack import explanation_pack
 from .html_export import save_html
@@ -104,7 +104,7 @@ class AttentionExplorer(anywidget.AnyWidget):
             self._cache.move_to_end(user)
             return self._cache[user]
         position = self.dataset.user_position(user)
-        expl = explain_user(self.source, self.dataset, self.dataset.users[position], k=self.k)
+        expl = explain(self.source, self.dataset, self.dataset.users[position], k=self.k)
         entry = (expl, explanation_pack(expl))
         self._cache[user] = entry
         while len(self._cache) > self._cache_size:

@@ -37,6 +37,7 @@ export function createFeatView(links) {
     canvas: map.canvas,
     setExplanation(e) {
       expl = e;
+      map.restyle();
       map.el.hidden = !e.feat;
       empty.hidden = !!e.feat;
       view.sub.textContent = "share of each field, rows sum to 1";

@@ -37,14 +37,18 @@ export function receivedMass(matrix, n) {
   return mass;
 }
 
+/** Attention edges kept per query: fewer for long histories so the graph stays readable. */
+export const edgesPerQuery = (n) => (n > 60 ? 1 : n > 25 ? 2 : 3);
+
 /**
  * Graph of one explanation: { nodes, links, layoutLinks }.
  * links (drawn, fixed per user): history item -> feature value weighted by feature
- * attention, prediction position -> each recommendation, recommendation -> its feature
- * values (weight null = light). layoutLinks add the top attention edges of the last
- * layer's head mean, so the layout stays put while the head/layer changes.
+ * attention (for long histories only shares >= 1/F, i.e. above uniform), prediction
+ * position -> each recommendation, recommendation -> its feature values (weight null =
+ * light). layoutLinks add the top attention edges of the last layer's head mean, so the
+ * layout stays put while the head/layer changes.
  */
-export function buildGraph(expl, { topK = 2 } = {}) {
+export function buildGraph(expl, { topK = edgesPerQuery(expl.n), minShare = expl.n > 50 ? 1 / expl.fields.length : 0 } = {}) {
   const nodes = [];
   const links = [];
   const features = new Map();
@@ -66,6 +70,7 @@ export function buildGraph(expl, { topK = 2 } = {}) {
       const f = expl.fields.indexOf(field);
       const w = expl.feat && f >= 0 ? expl.feat[pos * expl.fields.length + f] : NaN;
       if (w === w) node.mass += w;
+      if (w < minShare) continue;
       links.push({ id: `h${pos}|${node.id}`, kind: "feat", source: `h${pos}`, target: node.id, weight: w === w ? w : null });
     }
   });

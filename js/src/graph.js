@@ -1,6 +1,6 @@
 // View 6: force-directed item–feature graph (SVG, d3-force, draggable, zoomable).
 // A new user rebuilds the simulation; a head/layer change only re-weights the attention
-// edges and node radii and nudges the running simulation, so nodes keep their places.
+// edges and node radii, so nodes keep their places.
 import { drag } from "d3-drag";
 import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY } from "d3-force";
 import { select } from "d3-selection";
@@ -8,11 +8,10 @@ import { zoom, zoomIdentity } from "d3-zoom";
 import { FIELD_CSS, HISTORY_CSS, REC_CSS } from "./colors.js";
 import { card, fmt, h, s, truncate } from "./dom.js";
 import { exportSvg } from "./export.js";
-import { attentionEdges, buildGraph, receivedMass } from "./graph-data.js";
+import { attentionEdges, buildGraph, edgesPerQuery, receivedMass } from "./graph-data.js";
 
 const W = 720;
 const H = 420;
-const TOP_K = 3; // attention edges kept per query
 const LABELLED = 10; // history labels shown (heaviest nodes) when the history is long
 
 const colorOf = (d) => (d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length]);
@@ -50,33 +49,52 @@ export function createGraphView(links) {
   let nodes = select(null);
   let fixedLinks = select(null);
   let attnLinks = select(null);
+  let wasMarked = false;
+
+  const place = (sel) =>
+    sel
+      .attr("x1", (d) => d.source.x)
+      .attr("y1", (d) => d.source.y)
+      .attr("x2", (d) => d.target.x)
+      .attr("y2", (d) => d.target.y);
 
   function ticked() {
-    for (const sel of [fixedLinks, attnLinks]) {
-      sel
-        .attr("x1", (d) => d.source.x)
-        .attr("y1", (d) => d.source.y)
-        .attr("x2", (d) => d.target.x)
-        .attr("y2", (d) => d.target.y);
-    }
-    nodes.attr("transform", (d) => `translate(${d.x.toFixed(1)},${d.y.toFixed(1)})`);
+    nodes.attr("transform", (d) => {
+      // keep nodes (and the labels to their right) inside the view
+      d.x = Math.min(Math.max(d.x, 8), W - 130);
+      d.y = Math.min(Math.max(d.y, 8), H - 8);
+      return `translate(${d.x.toFixed(1)},${d.y.toFixed(1)})`;
+    });
+    place(fixedLinks);
+    place(attnLinks);
   }
 
-  // Where each kind of node settles: history left -> right in time, features above,
-  // recommendations on the right.
-  function home(d, n) {
-    if (d.kind === "hist") return [60 + ((W - 200) * d.pos) / Math.max(n - 1, 1), H * 0.62 + ((d.pos % 5) - 2) * 10];
-    if (d.kind === "rec") return [W - 50, 60 + ((H - 120) * d.rank) / Math.max(expl.recs.length - 1, 1)];
-    return [60 + ((d.index * 97) % (W - 200)), H * 0.2 + (d.fieldIndex % 3) * 24];
+  // Where each kind of node settles: history left -> right in time along the bottom,
+  // feature values in a band per field above, recommendations in a column on the right.
+  const SPAN = W - 290;
+  const spread = (i, count) => 40 + (SPAN * (i + 0.5)) / Math.max(count, 1);
+  function placeHomes(nodes, n) {
+    const perField = new Map();
+    for (const d of nodes) if (d.kind === "feat") perField.set(d.fieldIndex, (perField.get(d.fieldIndex) ?? 0) + 1);
+    const seen = new Map();
+    const bands = [...perField.keys()].sort((a, b) => a - b);
+    for (const d of nodes) {
+      if (d.kind === "hist") [d.hx, d.hy] = [spread(d.pos, n), H * 0.72 + (d.pos % 2 ? 16 : -16)];
+      else if (d.kind === "rec") [d.hx, d.hy] = [W - 170, 30 + ((H - 60) * (d.rank + 0.5)) / expl.recs.length];
+      else {
+        const i = seen.get(d.fieldIndex) ?? 0;
+        seen.set(d.fieldIndex, i + 1);
+        [d.hx, d.hy] = [spread(i, perField.get(d.fieldIndex)), 40 + bands.indexOf(d.fieldIndex) * 44];
+      }
+    }
   }
 
   function setExplanation(e) {
     sim?.stop();
     expl = e;
     const graph = buildGraph(e);
-    graph.nodes.forEach((d, index) => {
-      d.index = index;
-      [d.hx, d.hy] = home(d, e.n);
+    placeHomes(graph.nodes, e.n);
+    graph.nodes.forEach((d) => {
       [d.x, d.y] = [d.hx, d.hy];
       d.r = d.kind === "rec" ? 6 : d.kind === "feat" ? 3 + 6 * Math.sqrt(Math.min(d.mass / Math.max(e.n, 1), 1)) : 4;
     });
@@ -92,6 +110,7 @@ export function createGraphView(links) {
       .attr("stroke-opacity", (d) => (d.weight === null ? 0.25 : 0.15 + 0.6 * d.weight));
     attnLayer.selectAll("line").remove();
     attnLinks = select(null);
+    wasMarked = false;
 
     nodes = nodeLayer
       .selectAll("g")
@@ -137,17 +156,17 @@ export function createGraphView(links) {
         "link",
         forceLink(graph.layoutLinks)
           .id((d) => d.id)
-          .distance((l) => (l.kind === "rec" ? 90 : 50))
-          .strength((l) => (l.weight === null ? 0.05 : 0.05 + 0.4 * Math.min(l.weight, 1))),
+          .distance((l) => (l.kind === "rec" ? 120 : 60))
+          .strength((l) => (l.weight === null ? 0.02 : 0.02 + 0.2 * Math.min(l.weight, 1))),
       )
-      .force("charge", forceManyBody().strength(-35).distanceMax(200))
+      .force("charge", forceManyBody().strength(-Math.min(200, Math.max(30, 4000 / graph.nodes.length))).distanceMax(250))
       .force("collide", forceCollide((d) => d.r + 2))
-      .force("x", forceX((d) => d.hx).strength((d) => (d.kind === "feat" ? 0.03 : 0.12)))
-      .force("y", forceY((d) => d.hy).strength(0.06))
+      .force("x", forceX((d) => d.hx).strength((d) => (d.kind === "rec" ? 0.5 : d.kind === "hist" ? 0.25 : 0.08)))
+      .force("y", forceY((d) => d.hy).strength((d) => (d.kind === "rec" ? 0.5 : 0.12)))
       .on("tick", ticked)
       .stop();
-    sim.tick(120);
-    sim.alpha(0.1).restart();
+    sim.tick(40); // a head start off-screen; the rest settles in view
+    sim.restart();
     svg.call(zoomer.transform, zoomIdentity);
     renderLegend();
   }
@@ -159,7 +178,7 @@ export function createGraphView(links) {
       item(HISTORY_CSS, "history item (size = attention received)"),
       item(REC_CSS, "recommendation"),
       ...fields.map((f) => item(FIELD_CSS[Math.max(expl.fields.indexOf(f), 0) % FIELD_CSS.length], f)),
-      h("span", { class: "aw-legend-note", text: `edges: ${TOP_K} strongest keys per query · drag nodes · scroll to zoom · double-click resets` }),
+      h("span", { class: "aw-legend-note", text: `edges: ${edgesPerQuery(expl.n)} strongest key(s) per query · drag nodes · scroll to zoom · double-click resets` }),
     );
   }
 
@@ -180,23 +199,25 @@ export function createGraphView(links) {
       .call((g) => g.select("circle").attr("r", (d) => d.r))
       .call((g) => g.select("text").attr("x", (d) => d.r + 3));
 
-    const edges = attentionEdges(matrix, n, TOP_K);
+    const edges = attentionEdges(matrix, n, edgesPerQuery(n));
     const maxW = Math.max(...edges.map((l) => l.weight), 1e-9);
     for (const l of edges) [l.source, l.target] = [byId.get(l.source), byId.get(l.target)];
     attnLinks = attnLayer
       .selectAll("line")
       .data(edges, (d) => d.id)
-      .join((enter) => enter.append("line").attr("class", "aw-link aw-link-attn").call((l) => l.append("title")))
+      .join((enter) => enter.append("line").attr("class", "aw-link aw-link-attn"))
       .attr("stroke-width", (d) => 0.5 + (3.5 * d.weight) / maxW)
       .attr("stroke-opacity", (d) => 0.15 + (0.65 * d.weight) / maxW);
-    attnLinks.select("title").text((d) => `${d.source.label} → ${d.target.label}: ${fmt(d.weight)}`);
+    place(attnLinks);
 
+    // New radii apply the next time the simulation moves (no reheat: nodes stay put).
     sim.force("collide").radius((d) => d.r + 2);
-    if (sim.alpha() < 0.03) sim.alpha(0.03).restart();
-    ticked();
   }
 
   function highlight(lit, selection) {
+    const marked = lit.positions.size + lit.ranks.size + lit.features.size + selection.size > 0;
+    if (!marked && !wasMarked) return; // nothing lit before or now: classes are already clear
+    wasMarked = marked;
     const isLit = (d) =>
       d.kind === "hist" ? lit.positions.has(d.pos) : d.kind === "rec" ? lit.ranks.has(d.rank) : lit.features.has(d.key);
     const active = lit.positions.size + lit.ranks.size + lit.features.size > 0;

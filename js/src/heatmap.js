@@ -26,12 +26,19 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   const el = h("div", { class: "aw-heatmap" }, canvas, overlay);
   const tip = tooltip(el);
   const cells = document.createElement("canvas");
+  // Text goes on detached canvases, redrawn only when their key changes: setting the font
+  // of a canvas that is in the document forces a style recalculation (milliseconds).
+  const axes = { canvas: document.createElement("canvas"), key: "" };
+  const legend = { canvas: document.createElement("canvas"), key: "" };
+  let labelsId = 0;
+  let lastLabels = [];
   const fitted = new Map();
   let image = null;
   let layout = null;
   let marks = { rows: new Set(), cols: new Set(), selected: new Set(), cell: null };
   let lastHit = null;
   let drawCount = 0;
+  let colors = null; // { fg, select } read from CSS; see restyle()
 
   // Longest prefix of text (+ "…") that fits maxWidth; cached per label.
   function fit(ctx, text, maxWidth) {
@@ -72,6 +79,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   /**
    * Draw values (rows x cols, row-major) with cells of cellW x cellH CSS pixels.
    * maskUpper leaves causally masked (zero, above-diagonal) cells transparent.
+   * Pass the same label arrays again to reuse the cached axes.
    */
   function draw({ values, rows, cols, rowLabels, colLabels, cellW, cellH, maskUpper = false }) {
     const x0 = AXIS + ROW_LABELS;
@@ -94,12 +102,31 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
       cells.getContext("2d").putImageData(image, 0, 0);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(cells, x0, TOP, mw, mh);
-      const fg = getComputedStyle(canvas).color || "#333";
-      drawAxes(ctx, fg, rowLabels, colLabels);
-      drawLegend(ctx, fg, max, hasMissing);
+      if (!colors) {
+        const style = getComputedStyle(canvas);
+        colors = { fg: style.color || "#333", select: style.getPropertyValue("--aw-select").trim() || "#e15759" };
+      }
+      if (lastLabels[0] !== rowLabels || lastLabels[1] !== colLabels) {
+        lastLabels = [rowLabels, colLabels];
+        labelsId++;
+      }
+      const { fg } = colors;
+      const base = `${width}|${height}|${dpr}|${fg}`;
+      paintLayer(axes, `${base}|${cellW}|${cellH}|${labelsId}`, width, height, dpr, (c) => drawAxes(c, fg, rowLabels, colLabels));
+      paintLayer(legend, `${base}|${fmt(max)}|${hasMissing}`, width, LEGEND, dpr, (c) => drawLegend(c, fg, max, hasMissing));
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(axes.canvas, 0, 0);
+      ctx.drawImage(legend.canvas, 0, Math.round((height - LEGEND) * dpr));
     }
     canvas.dataset.drawCount = String(++drawCount);
     drawOverlay();
+  }
+
+  function paintLayer(layer, key, width, height, dpr, paint) {
+    if (layer.key === key) return;
+    const ctx = resize(layer.canvas, width, height, dpr);
+    if (ctx) paint(ctx);
+    layer.key = key;
   }
 
   function drawAxes(ctx, fg, rowLabels, colLabels) {
@@ -136,8 +163,8 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   }
 
   function drawLegend(ctx, fg, max, hasMissing) {
-    const { x0, height } = layout;
-    const y = height - LEGEND + 8;
+    const { x0 } = layout;
+    const y = 8;
     const w = 120;
     const grad = ctx.createLinearGradient(x0, 0, x0 + w, 0);
     for (let i = 0; i <= 10; i++) grad.addColorStop(i / 10, cssAt(i / 10));
@@ -179,7 +206,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     if (marks.cell && marks.cell.row !== null && marks.cell.col !== null) {
       outline(x0 + marks.cell.col * cellW, y0 + marks.cell.row * cellH, cellW, cellH);
     }
-    ctx.fillStyle = getComputedStyle(el).getPropertyValue("--aw-select").trim() || "#e15759";
+    ctx.fillStyle = colors?.select ?? "#e15759";
     for (const r of marks.selected) {
       if (r < rows) ctx.fillRect(x0 - 4, y0 + r * cellH, 3, Math.max(cellH, 2));
     }
@@ -235,5 +262,11 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   el.addEventListener("mousemove", onMove);
   el.addEventListener("mouseleave", onLeave);
   el.addEventListener("click", onPointerClick);
-  return { el, canvas, draw, highlight };
+  /** Re-read theme colours at the next draw (computed styles are not read on every
+   * redraw: that would force a style recalculation on each head/layer change). */
+  function restyle() {
+    colors = null;
+  }
+
+  return { el, canvas, draw, highlight, restyle };
 }

@@ -9,6 +9,7 @@ export const cellSize = (n) => (n ? Math.min(22, Math.max(1, 340 / n)) : 0);
 export function createSeqView(links) {
   let expl = null;
   let matrix = null;
+  let labels = [];
   const item = (pos) => `${expl.history[pos].label} (position ${pos})`;
 
   function tooltipLines(row, col) {
@@ -42,12 +43,13 @@ export function createSeqView(links) {
     canvas: map.canvas,
     setExplanation(e) {
       expl = e;
+      labels = e.history.map((it) => it.label);
+      map.restyle();
     },
     /** Redraw from an n x n matrix; description names the layer/head. */
     draw(m, description) {
       matrix = m;
       view.sub.textContent = description;
-      const labels = expl.history.map((it) => it.label);
       const cell = cellSize(expl.n);
       map.draw({ values: m, rows: expl.n, cols: expl.n, rowLabels: labels, colLabels: labels, cellW: cell, cellH: cell, maskUpper: true });
     },

@@ -85,18 +85,19 @@ function render({ model, el }) {
   function redraw(rebuild = false) {
     if (!expl) return;
     const view = expl.clampView(readView());
-    controls.setView(view, { L: expl.L, H: expl.H, hasRollout: !!expl.rollout });
     const key = JSON.stringify(view);
-    if (!expl.n || (!rebuild && key === drawnKey)) return;
-    const t0 = performance.now();
-    const matrix = expl.matrix(view);
-    const text = expl.describe(view);
-    seq.draw(matrix, text);
-    bars.draw(matrix, text);
-    graph.setAttention(matrix, text);
-    paintHighlights();
-    drawnKey = key;
-    if (!rebuild) root.dataset.redrawMs = (performance.now() - t0).toFixed(2);
+    if (expl.n && (rebuild || key !== drawnKey)) {
+      const t0 = performance.now();
+      const matrix = expl.matrix(view);
+      const text = expl.describe(view);
+      seq.draw(matrix, text);
+      bars.draw(matrix, text);
+      graph.setAttention(matrix, text);
+      paintHighlights();
+      drawnKey = key;
+      if (!rebuild) root.dataset.redrawMs = (performance.now() - t0).toFixed(2);
+    }
+    controls.setView(view, { L: expl.L, H: expl.H, hasRollout: !!expl.rollout });
   }
 
   function paintHighlights() {

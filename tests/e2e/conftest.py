@@ -5,7 +5,9 @@ driven by Playwright's sync API, servers on free ports stopped by process group,
 temp dir so ``$HOME`` is left alone, and waits on DOM state instead of sleeps.
 
 Fixtures: ``jupyter_env``, ``browser``, ``page``, ``console_errors``, ``blocked_requests``,
-``screenshot``, ``voila_server``, ``jupyterlab_server``, ``lab_root``, ``run_all_in_lab``.
+``screenshot``, ``voila_server``, ``jupyterlab_server``, ``lab_root``, ``run_all_in_lab``, and for
+the explorer ``demo_cache`` (demo model trained once per session) and ``voila_app`` (the Voila app
+served once per session).
 Every test under this folder gets the ``e2e`` marker; a failing test that used ``page`` leaves a
 screenshot in ``test-artifacts/screenshots/``.
 """
@@ -17,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -67,7 +70,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.e2e)
-            if config.pluginmanager.hasplugin("timeout"):
+            if config.pluginmanager.hasplugin("timeout") and not item.get_closest_marker("timeout"):
                 item.add_marker(pytest.mark.timeout(180))
 
 
@@ -88,6 +91,8 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
     A ``python3`` kernelspec that runs this interpreter (display name "Python 3 (ipykernel)") is
     written into the temp data dir, and JupyterLab's news/update toasts are switched off.
+    ``ATTNWIDGET_CACHE`` points at a session temp dir too, so every server and kernel finds the
+    demo model that :func:`demo_cache` trains once.
     """
     from ipykernel.kernelspec import write_kernel_spec
 
@@ -113,6 +118,7 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env.update({name: str(path) for name, path in dirs.items()})
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
+    env["ATTNWIDGET_CACHE"] = str(root / "attnwidget-cache")
     return env
 
 
@@ -267,20 +273,59 @@ def voila_server(
     logs = tmp_path_factory.mktemp("voila-logs")
 
     def start(notebook: Path) -> str:
-        notebook = Path(notebook).resolve()
-        port = _free_port()
-        cmd = [sys.executable, "-m", "voila", notebook.name, "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]  # fmt: skip
-        server = _Server.start(cmd, notebook.parent, jupyter_env, logs / f"{port}.log")
+        server, url = _start_voila(notebook, jupyter_env, logs)
         servers.append(server)
-        url = f"http://127.0.0.1:{port}/"
-        # Any path answers once the server listens; "/" itself would execute the notebook.
-        server.wait_ready(f"{url}voila/static/ready-probe")
         return url
 
     yield start
     for server in servers:
         server.stop()
+
+
+def _start_voila(notebook: Path, env: dict[str, str], logs: Path) -> tuple[_Server, str]:
+    notebook = Path(notebook).resolve()
+    port = _free_port()
+    cmd = [sys.executable, "-m", "voila", notebook.name, "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]  # fmt: skip
+    server = _Server.start(cmd, notebook.parent, env, logs / f"{port}.log")
+    url = f"http://127.0.0.1:{port}/"
+    # Any path answers once the server listens; "/" itself would execute the notebook.
+    server.wait_ready(f"{url}voila/static/ready-probe")
+    return server, url
+
+
+# ----------------------------------------------------------------------------------- attnwidget
+@pytest.fixture(scope="session")
+def demo_cache(jupyter_env: dict[str, str]) -> Path:
+    """Train the demo model once per session into ``$ATTNWIDGET_CACHE`` of ``jupyter_env``.
+
+    Runs ``attnwidget.demo_model(progress=False)`` in the test process with the variable set, so
+    the Voila app's kernels (same env) load it from the cache instead of training (~1 min).
+    """
+    import attnwidget
+
+    cache = Path(jupyter_env["ATTNWIDGET_CACHE"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ATTNWIDGET_CACHE", str(cache))
+        attnwidget.demo_model(progress=False)
+    assert any(cache.glob("*.pt")), f"demo_model() left no checkpoint in {cache}"
+    return cache
+
+
+@pytest.fixture(scope="session")
+def voila_app(
+    demo_cache: Path, jupyter_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """URL of ``notebooks/voila_app.ipynb`` (copied to a temp dir) served by one Voila server.
+
+    Each page load starts its own kernel, so tests do not share widget state.
+    """
+    folder = tmp_path_factory.mktemp("voila-app")
+    notebook = folder / "voila_app.ipynb"
+    shutil.copy(REPO_ROOT / "notebooks" / "voila_app.ipynb", notebook)
+    server, url = _start_voila(notebook, jupyter_env, tmp_path_factory.mktemp("voila-app-logs"))
+    yield url
+    server.stop()
 
 
 @dataclass(frozen=True)

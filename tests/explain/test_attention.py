@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from attnwidget.errors import EmptyHistoryError, UnknownItemError
-from attnwidget.explain import attention_rollout, distribution_stats, explain_items, explain_user
+from attnwidget.explain import attention_rollout, distribution_stats, explain, explain_history
 
 
 def test_rollout_of_identity_attention_is_identity():
@@ -37,7 +37,7 @@ def test_distribution_stats_on_uniform_peaked_and_nan_weights():
 
 def test_explanation_of_a_user(trained, shop):
     user = shop.users[5]
-    expl = explain_user(trained, shop, user, k=7)
+    expl = explain(trained, shop, user, k=7)
     seq = shop.sequence(user)[-trained.config.max_len :]
     n = len(seq)
     assert np.array_equal(expl.history, seq)
@@ -51,9 +51,9 @@ def test_explanation_of_a_user(trained, shop):
 
 def test_explanation_of_an_arbitrary_history_and_bad_ones(trained, shop):
     ids = shop.items["item_id"].tolist()
-    expl = explain_items(trained, ids[:70], k=3)
+    expl = explain_history(trained, shop, ids[:70], k=3)
     assert expl.truncated and expl.total_length == 70 and len(expl.history) == 20
     with pytest.raises(EmptyHistoryError):
-        explain_items(trained, [])
+        explain_history(trained, shop, [])
     with pytest.raises(UnknownItemError):
-        explain_items(trained, ["not-an-item"])
+        explain_history(trained, shop, ["not-an-item"])

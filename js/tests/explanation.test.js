@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { PackError } from "../src/decode.js";
+import { Explanation } from "../src/explanation.js";
+import { causal, encodePack, fixture, makePack } from "./helpers.js";
+
+describe("Explanation", () => {
+  it("selects a head, the head mean and the rollout", () => {
+    const e = Explanation.fromBytes(makePack({ n: 4, L: 2, H: 3 }));
+    expect([e.n, e.L, e.H]).toEqual([4, 2, 3]);
+    const ref = causal(2, 3, 4);
+    const head = e.matrix({ layer: 1, head: 2 });
+    expect(head).toHaveLength(16);
+    expect(head[3 * 4 + 3]).toBeCloseTo(ref[((1 * 3 + 2) * 4 + 3) * 4 + 3], 3);
+    expect(head.buffer).toBe(e.seq.buffer); // a view, no copy
+
+    const mean = e.matrix({ layer: 1, headMode: "mean" });
+    for (let i = 0; i < 16; i++) {
+      const expected = (ref[(3 * 4 * 4) + i] + ref[(4 * 4 * 4) + i] + ref[(5 * 4 * 4) + i]) / 3;
+      expect(mean[i]).toBeCloseTo(expected, 3);
+    }
+    expect(e.matrix({ layer: 1, head: 0, headMode: "mean" })).toBe(mean); // cached
+
+    const roll = e.matrix({ layer: 1, head: 2, layerMode: "rollout", headMode: "mean" });
+    expect(Array.from(roll)).toEqual(Array.from(e.rollout.subarray(16, 32)));
+    expect(Array.from(e.predictionRow(head))).toEqual(Array.from(head.subarray(12, 16)));
+  });
+
+  it("clamps the view to the pack", () => {
+    const e = Explanation.fromBytes(makePack({ n: 3, L: 2, H: 2 }));
+    expect(e.clampView({ layer: 9, head: -1, layerMode: "x", headMode: "mean" })).toEqual({ layer: 1, head: 0, layerMode: "layer", headMode: "mean" });
+    expect(e.clampView({})).toEqual({ layer: 0, head: 0, layerMode: "layer", headMode: "head" });
+    expect(e.describe({ layer: 1, head: 1 })).toBe("layer 1 · head 1");
+    expect(e.describe({ layer: 1, headMode: "mean" })).toBe("layer 1 · mean of 2 heads");
+    expect(e.describe({ layer: 0, layerMode: "rollout" })).toBe("rollout through layer 0");
+  });
+
+  it("reads the Python fixture: NaN weights, warnings, truncation", () => {
+    const e = Explanation.fromBytes(fixture("sample.pack"));
+    expect(e.hasMissing).toBe(true);
+    expect(e.warnings).toHaveLength(2);
+    expect(e.truncated).toEqual({ total: 10, shown: 3 });
+    expect(e.history[0].label).toBe("<img src=x onerror=alert(1)>");
+    const mean = e.matrix({ layer: 1, headMode: "mean" });
+    // (2, 0) is NaN in head 1 only: the mean skips it
+    expect(mean[2 * 3 + 0]).toBeCloseTo(e.seq[((1 * 2 + 0) * 3 + 2) * 3 + 0], 5);
+  });
+
+  it("is NaN only where every head is NaN", () => {
+    const pack = encodePack(
+      { history: [{ id: "a" }] },
+      { seq_attn: { dtype: "float32", shape: [1, 2, 1, 1], values: [NaN, NaN] } },
+    );
+    const e = Explanation.fromBytes(pack);
+    expect(e.matrix({ headMode: "mean" })[0]).toBeNaN();
+    expect(e.rollout).toBeNull();
+    expect(e.clampView({ layerMode: "rollout" }).layerMode).toBe("layer");
+    expect(e.history[0].label).toBe("a");
+  });
+
+  it("handles n = 1 and n = 0", () => {
+    expect(Explanation.fromBytes(makePack({ n: 1, L: 1, H: 1 })).matrix({})).toHaveLength(1);
+    const empty = Explanation.fromBytes(makePack({ n: 0, L: 1, H: 1 }));
+    expect(empty.n).toBe(0);
+    expect(empty.matrix({})).toHaveLength(0);
+  });
+
+  it("rejects shapes that disagree with the header", () => {
+    const wrong = encodePack(
+      { history: [{ id: "a" }, { id: "b" }] },
+      { seq_attn: { dtype: "float32", shape: [1, 1, 3, 3], values: new Array(9).fill(0) } },
+    );
+    expect(() => Explanation.fromBytes(wrong)).toThrow(PackError);
+    expect(() => Explanation.fromBytes(encodePack({ history: [] }))).toThrow(/seq_attn/);
+    expect(() => Explanation.fromBytes(encodePack({}))).toThrow(/history/);
+  });
+});

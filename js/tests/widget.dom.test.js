@@ -1,0 +1,206 @@
+// @vitest-environment jsdom
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { serializeSvg } from "../src/export.js";
+import widget from "../src/widget.js";
+import { encodeArchive, encodePack, fixture, makePack } from "./helpers.js";
+
+// jsdom has no canvas: a 2D context that accepts every call is enough to drive the views.
+beforeAll(() => {
+  const ctx = new Proxy(
+    {
+      measureText: (text) => ({ width: String(text).length * 6 }),
+      createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+      createLinearGradient: () => ({ addColorStop() {} }),
+    },
+    { get: (target, key) => (key in target ? target[key] : () => {}), set: () => true },
+  );
+  HTMLCanvasElement.prototype.getContext = () => ctx;
+});
+
+/** The part of the anywidget model API the widget uses; set() fires change events. */
+function fakeModel(state) {
+  const handlers = new Map();
+  return {
+    state,
+    saved: 0,
+    get: (name) => state[name],
+    set(name, value) {
+      const changed = state[name] !== value;
+      state[name] = value;
+      if (changed) for (const fn of handlers.get(`change:${name}`) ?? []) fn();
+    },
+    save_changes() {
+      this.saved++;
+    },
+    on: (event, fn) => handlers.set(event, [...(handlers.get(event) ?? []), fn]),
+    off: (event, fn) => handlers.set(event, (handlers.get(event) ?? []).filter((f) => f !== fn)),
+    listenerCount: () => [...handlers.values()].reduce((a, l) => a + l.length, 0),
+  };
+}
+
+const view = (bytes) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const defaults = () => ({
+  user: "u1",
+  users: ["u1", "u2"],
+  layer: 0,
+  head: 0,
+  layer_mode: "layer",
+  head_mode: "head",
+  payload: view(fixture("sample.pack")),
+  archive: new DataView(new ArrayBuffer(0)),
+  error: "",
+  selection: [],
+  status: "",
+});
+
+let cleanups = [];
+function mount(state = {}) {
+  const model = fakeModel({ ...defaults(), ...state });
+  const el = document.createElement("div");
+  document.body.append(el);
+  const cleanup = widget.render({ model, el });
+  cleanups.push(() => {
+    cleanup();
+    el.remove();
+  });
+  return { model, el, cleanup };
+}
+afterEach(() => {
+  for (const fn of cleanups) fn();
+  cleanups = [];
+});
+
+const drawCount = (el, sel = "canvas.aw-seq-heatmap") => Number(el.querySelector(sel).dataset.drawCount);
+
+describe("AttentionExplorer front end", () => {
+  it("renders every view and shows hostile text as text", () => {
+    const { el } = mount();
+    const root = el.querySelector(".attnwidget");
+    expect(root).not.toBeNull();
+    for (const sel of ["canvas.aw-seq-heatmap", "canvas.aw-feat-heatmap", ".aw-bars", ".aw-recs", "svg.aw-graph", "input.aw-head-slider", "input.aw-layer-slider", "input.aw-user-slider", "input.aw-user-input"]) {
+      expect(el.querySelector(sel), sel).not.toBeNull();
+    }
+    expect(el.querySelectorAll(".aw-rec")).toHaveLength(2);
+    expect(el.querySelector(".aw-rec .aw-rec-title").textContent).toBe("Camera bag");
+    const titles = [...el.querySelectorAll("svg.aw-graph title")].map((t) => t.textContent);
+    expect(titles.some((t) => t.startsWith("<img src=x onerror=alert(1)>"))).toBe(true);
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelector(".aw-truncated").textContent).toContain("3 of 10");
+    expect(el.querySelector(".aw-warnings").textContent).toContain("NaN");
+    expect(drawCount(el)).toBe(1);
+    expect(drawCount(el, "canvas.aw-feat-heatmap")).toBe(1);
+  });
+
+  it("exports the graph as standalone SVG with escaped text", () => {
+    const { el } = mount();
+    const text = serializeSvg(el.querySelector("svg.aw-graph"));
+    expect(text).toMatch(/^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(text).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(text).not.toContain("<img");
+    expect(text).toMatch(/<rect [^>]*fill="/); // background
+    expect(text).toMatch(/style="[^"]*fill:/); // inlined styles
+  });
+
+  it("redraws locally when head, layer or mode change", () => {
+    const { model, el } = mount();
+    model.set("head", 1);
+    expect(drawCount(el)).toBe(2);
+    expect(Number(el.querySelector(".attnwidget").dataset.redrawMs)).toBeGreaterThanOrEqual(0);
+    const slider = el.querySelector("input.aw-layer-slider");
+    slider.value = "1";
+    slider.dispatchEvent(new Event("input"));
+    expect(model.state.layer).toBe(1);
+    expect(drawCount(el)).toBe(3);
+    expect(el.querySelector(".aw-seq .aw-sub").textContent).toBe("layer 1 · head 1");
+    model.set("layer_mode", "rollout");
+    expect(el.querySelector(".aw-seq .aw-sub").textContent).toBe("rollout through layer 1");
+    expect(el.querySelector("input.aw-head-slider").disabled).toBe(true);
+    const node = el.querySelector("svg.aw-graph .aw-node-hist");
+    const where = node.getAttribute("transform");
+    model.set("layer_mode", "layer");
+    expect(el.querySelector("svg.aw-graph .aw-node-hist")).toBe(node); // graph not rebuilt
+    expect(node.getAttribute("transform")).toBe(where); // and not moved
+    model.set("layer", 7); // out of range: clamped, same view, no redraw
+    expect(drawCount(el)).toBe(5);
+    expect(drawCount(el, "canvas.aw-feat-heatmap")).toBe(1);
+  });
+
+  it("shows errors as text and keeps working", () => {
+    const { model, el } = mount();
+    model.set("error", "Unknown user '<b>zz</b>'");
+    const error = el.querySelector(".aw-error");
+    expect(error.hidden).toBe(false);
+    expect(error.textContent).toBe("Unknown user '<b>zz</b>'");
+    expect(el.querySelector("b")).toBeNull();
+    model.set("error", "");
+    expect(error.hidden).toBe(true);
+
+    model.set("payload", view(new TextEncoder().encode("garbage!")));
+    expect(error.textContent).toMatch(/Could not read the explanation: not an attnwidget pack/);
+    expect(el.querySelector(".aw-empty").hidden).toBe(false);
+    model.set("user", "u9");
+    model.set("payload", view(makePack({ user: "u9", n: 4 })));
+    expect(error.hidden).toBe(true);
+    expect(el.querySelectorAll(".aw-rec")).toHaveLength(3);
+  });
+
+  it("shows an empty state for a user without history", () => {
+    const { el } = mount({ payload: view(makePack({ n: 0, L: 1, H: 1 })) });
+    expect(el.querySelector(".aw-empty").hidden).toBe(false);
+    expect(el.querySelector(".aw-empty").textContent).toContain("no history");
+    expect(el.querySelector(".aw-grid").hidden).toBe(true);
+  });
+
+  it("shift-click selects history items and syncs the selection trait", () => {
+    const { model, el } = mount();
+    const canvas = el.querySelector("canvas.aw-seq-heatmap");
+    // no layout in jsdom: the canvas sits at (0, 0); 3 items -> 22 px cells from (128, 6)
+    const at = (col, row) => ({ clientX: 128 + 22 * col + 5, clientY: 6 + 22 * row + 5, bubbles: true });
+    canvas.dispatchEvent(new MouseEvent("click", { ...at(1, 2), shiftKey: true }));
+    canvas.dispatchEvent(new MouseEvent("click", { ...at(0, 2), shiftKey: true }));
+    expect(model.state.selection).toEqual([0, 1]);
+    expect(el.querySelector(".aw-selected-sum").textContent).toMatch(/^Σ 0\.\d+/);
+    canvas.dispatchEvent(new MouseEvent("mousemove", at(1, 2)));
+    expect(el.querySelector(".aw-tooltip").textContent).toContain("key: Tripod (position 1)");
+    expect(el.querySelector("svg.aw-graph .aw-node.aw-lit title").textContent).toContain("Tripod");
+    model.set("selection", [2]);
+    expect(el.querySelector(".aw-dist dt:last-of-type").textContent).toBe("selected (1)");
+  });
+
+  it("switches users from the archive with no kernel", () => {
+    const archive = encodeArchive([makePack({ user: "a", n: 3, recs: 1 }), makePack({ user: "b", n: 6, recs: 4 })]);
+    const { model, el } = mount({ user: "a", users: [], payload: new DataView(new ArrayBuffer(0)), archive: view(archive) });
+    expect(el.querySelectorAll(".aw-rec")).toHaveLength(1);
+    const slider = el.querySelector("input.aw-user-slider");
+    expect(slider.max).toBe("1");
+    const box = el.querySelector("input.aw-user-input");
+    box.value = "nobody";
+    box.dispatchEvent(new Event("change"));
+    expect(el.querySelector(".aw-error").textContent).toBe("Unknown user 'nobody'");
+    expect(model.state.user).toBe("a");
+    slider.value = "1";
+    slider.dispatchEvent(new Event("change"));
+    expect(model.state.user).toBe("b");
+    expect(el.querySelectorAll(".aw-rec")).toHaveLength(4);
+    expect(el.querySelector(".aw-error").hidden).toBe(true);
+  });
+
+  it("reports a malformed archive and removes its listeners on cleanup", () => {
+    const { model, el, cleanup } = mount({ archive: view(new TextEncoder().encode("ATWA\x09\x00\x00\x00")) });
+    expect(el.querySelector(".aw-error").textContent).toMatch(/Could not read the archive/);
+    expect(el.querySelectorAll(".aw-rec")).toHaveLength(2); // falls back to the payload
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+  });
+
+  it("handles a long history (n=200, L=4, H=8)", { timeout: 30_000 }, () => {
+    const { model, el } = mount({ payload: view(makePack({ n: 200, L: 4, H: 8, recs: 10 })) });
+    model.set("head", 7);
+    model.set("head_mode", "mean");
+    model.set("layer", 3);
+    expect(drawCount(el)).toBe(4);
+    // jsdom timings mean little (no real canvas); the browser benchmark measures this.
+    expect(Number(el.querySelector(".attnwidget").dataset.redrawMs)).toBeGreaterThan(0);
+    expect(el.querySelectorAll("svg.aw-graph .aw-link-attn").length).toBe(199); // 1 edge per query
+  });
+});
