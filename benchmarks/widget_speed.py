@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import torch
 
 import attnwidget as aw
 from attnwidget.widget.explanation_pack import explanation_pack
@@ -166,21 +167,26 @@ def payload_figures(shop: aw.Dataset, model: aw.SASRec, users: list[str], reps: 
         f"1/H = {1 / H:.3f} bytes/weight"
     )
 
-    explain_ms, pack_ms, total_ms = [], [], []
-    for i in range(reps):
-        user = users[i % len(users)]
-        t0 = time.perf_counter()
-        expl = aw.explain(model, shop, user)
-        t1 = time.perf_counter()
-        explanation_pack(expl)
-        t2 = time.perf_counter()
-        explain_ms.append((t1 - t0) * 1e3)
-        pack_ms.append((t2 - t1) * 1e3)
-        total_ms.append((t2 - t0) * 1e3)
+    default_threads = torch.get_num_threads()
     print(f"\n== Python: build one user's payload (median of {reps}, no cache) ==")
-    print(f"explain()               {median(explain_ms):8.1f} ms  (model forward + explanation)")
-    print(f"explanation_pack()      {median(pack_ms):8.1f} ms  (float16 + header + encode)")
-    print(f"total                   {median(total_ms):8.1f} ms")
+    for threads in dict.fromkeys((default_threads, 1)):
+        torch.set_num_threads(threads)
+        explain_ms, pack_ms = [], []
+        for i in range(reps):
+            user = users[i % len(users)]
+            t0 = time.perf_counter()
+            expl = aw.explain(model, shop, user)
+            t1 = time.perf_counter()
+            explanation_pack(expl)
+            explain_ms.append((t1 - t0) * 1e3)
+            pack_ms.append((time.perf_counter() - t1) * 1e3)
+        total = median([a + b for a, b in zip(explain_ms, pack_ms, strict=True)])
+        print(
+            f"torch threads {threads}: explain() {median(explain_ms):7.1f} ms (forward pass) + "
+            f"explanation_pack() {median(pack_ms):6.1f} ms (float16, header, encode) = "
+            f"{total:7.1f} ms"
+        )
+    torch.set_num_threads(default_threads)
 
 
 def free_port() -> int:

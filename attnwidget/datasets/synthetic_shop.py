@@ -8,8 +8,9 @@ Patterns (all driven by ``seed``):
 * **Complements.** Every main-category item (the *trigger*, e.g. a camera) has one
   specific complement in the accessory category (e.g. a memory card of the same
   brand). After buying a trigger, a customer buys its complement with probability
-  ``p_complement``: next, or (with probability ``p_delayed``) one purchase later. ``dataset.metadata["complements"]`` maps each trigger
-  item id to its complement id: a known cause a faithful explanation should find.
+  ``p_complement``: next, or (with probability ``p_delayed``) one purchase later.
+  ``dataset.metadata["complements"]`` maps each trigger item id to its complement id:
+  a known cause a faithful explanation should find.
 * **Brand loyalty.** Each customer has a favourite brand per department and picks it
   with probability ``p_brand``.
 * **Price tiers.** Each customer has a tier (budget, mid, premium) and buys in it with

@@ -103,8 +103,11 @@ class Explanation:
         values = {
             "attention": attention_importance(self.attentions),
             "rollout": rollout_importance(self.attentions),
-            "gradient": (gradient_importance(model, self.history, self.target)
-                         if model is not None else np.full(len(self.history), np.nan)),
+            "gradient": (
+                gradient_importance(model, self.history, self.target)
+                if model is not None
+                else np.full(len(self.history), np.nan)
+            ),
             "occlusion": occlusion_importance(self.source, self.history, self.target),
         }
         return self._items(pd.DataFrame(values))
@@ -113,7 +116,11 @@ class Explanation:
     def attention_heads(self) -> pd.DataFrame:
         """Prediction-position attention per layer and head (columns ``L0H0``, ``L0H1``, …)."""
         rows = self.attentions[:, :, -1, :]
-        columns = {f"L{l}H{h}": rows[l, h] for l in range(rows.shape[0]) for h in range(rows.shape[1])}
+        columns = {
+            f"L{layer}H{h}": rows[layer, h]
+            for layer in range(rows.shape[0])
+            for h in range(rows.shape[1])
+        }
         return self._items(pd.DataFrame(columns))
 
     @cached_property
@@ -171,7 +178,9 @@ def explain_indices(
     history = np.asarray(history, dtype=np.int64)
     if history.size == 0:
         raise EmptyHistoryError(
-            f"user {user!r} has an empty history" if user is not None else "cannot explain an empty history"
+            f"user {user!r} has an empty history"
+            if user is not None
+            else "cannot explain an empty history"
         )
     if k < 1:
         raise ValueError(f"k must be ≥ 1, got {k}")
@@ -200,7 +209,9 @@ def explain_indices(
     )
 
 
-def explain(model: Any, dataset: Dataset, user: Any, item: Any = None, *, k: int = 10) -> Explanation:
+def explain(
+    model: Any, dataset: Dataset, user: Any, item: Any = None, *, k: int = 10
+) -> Explanation:
     """Why ``item`` (default: the top recommendation) is recommended to a dataset user.
 
     Args:
@@ -216,7 +227,11 @@ def explain(model: Any, dataset: Dataset, user: Any, item: Any = None, *, k: int
 
 
 def explain_history(
-    model: Any, dataset: Dataset | Catalog | None, history: Iterable[Any], item: Any = None, *,
+    model: Any,
+    dataset: Dataset | Catalog | None,
+    history: Iterable[Any],
+    item: Any = None,
+    *,
     k: int = 10,
 ) -> Explanation:
     """Why ``item`` (default: the top recommendation) follows an arbitrary history of item ids.

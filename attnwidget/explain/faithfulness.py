@@ -62,5 +62,8 @@ def eraser_scores(
         names.append(f"sufficiency@{k}")
     scores = target_scores(source, cases, target)
     out = {name: float(scores[0] - s) for name, s in zip(names, scores[1:], strict=True)}
-    return {f"{kind}@{k}": out.get(f"{kind}@{k}", float("nan"))
-            for k in ks for kind in ("comprehensiveness", "sufficiency")}
+    return {
+        f"{kind}@{k}": out.get(f"{kind}@{k}", float("nan"))
+        for k in ks
+        for kind in ("comprehensiveness", "sufficiency")
+    }

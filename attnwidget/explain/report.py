@@ -53,7 +53,11 @@ def faithfulness_report(
 
 
 def planted_cause_hits(
-    model: Any, dataset: Dataset, *, n_users: int | None = None, seed: int = 0,
+    model: Any,
+    dataset: Dataset,
+    *,
+    n_users: int | None = None,
+    seed: int = 0,
     progress: bool = True,
 ) -> pd.DataFrame:
     """How often each method ranks the planted trigger first when explaining its complement.
@@ -87,6 +91,8 @@ def planted_cause_hits(
                 hits[method].append(float(history[int(np.nanargmax(weights))] in causes))
         hits["most recent item"].append(float(history[-1] in causes))
     return pd.DataFrame(
-        {"hit_rate": {m: np.mean(v) if v else np.nan for m, v in hits.items()},
-         "cases": {m: len(v) for m, v in hits.items()}}
+        {
+            "hit_rate": {m: np.mean(v) if v else np.nan for m, v in hits.items()},
+            "cases": {m: len(v) for m, v in hits.items()},
+        }
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..explain import Explanation
+from ..explain import METHODS, Explanation, kendall_tau, top1_agreement
 from .payload import encode_pack
+
+Agreement = Mapping[str, Mapping[str, float]]
 
 
 def _item(expl: Explanation, index: int) -> dict[str, Any]:
@@ -20,13 +23,76 @@ def _item(expl: Explanation, index: int) -> dict[str, Any]:
     }
 
 
-def explanation_header(expl: Explanation) -> dict[str, Any]:
-    """The JSON part of a pack: user, shapes, history and recommendations as text."""
+def _scored(expl: Explanation, index: int) -> dict[str, Any]:
+    score = float(expl.scores[index])
+    return {**_item(expl, index), "score": score if math.isfinite(score) else None}
+
+
+def user_agreement(expl: Explanation) -> dict[str, dict[str, float]]:
+    """Kendall τ and top-1 agreement of each method with occlusion, for this explanation."""
+    table = expl.importance
+    occlusion = table["occlusion"].to_numpy()
+    return {
+        m: {
+            "kendall_tau": kendall_tau(table[m].to_numpy(), occlusion),
+            "top1_agreement": top1_agreement(table[m].to_numpy(), occlusion),
+        }
+        for m in METHODS
+    }
+
+
+def default_method(agreement: Agreement) -> str:
+    """The method (other than occlusion itself) with the highest mean Kendall τ."""
+    candidates = {
+        m: a["kendall_tau"]
+        for m, a in agreement.items()
+        if m != "occlusion" and a["kendall_tau"] is not None and math.isfinite(a["kendall_tau"])
+    }
+    return max(candidates, key=candidates.get) if candidates else "attention"
+
+
+def disagreement_note(expl: Explanation) -> str | None:
+    """A sentence when raw attention and occlusion blame different history items."""
+    table = expl.importance
+    attention, occlusion = table["attention"].to_numpy(), table["occlusion"].to_numpy()
+    if not (np.isfinite(attention).any() and np.isfinite(occlusion).any()):
+        return None
+    a, o = int(np.nanargmax(attention)), int(np.nanargmax(occlusion))
+    if a == o:
+        return None
+    return (
+        f"Raw attention ranks '{table['title'].iloc[a]}' first, but removing "
+        f"'{table['title'].iloc[o]}' lowers the score of '{expl.catalog.title(expl.target)}' most."
+    )
+
+
+def what_if_summary(original: Explanation, edited: Explanation) -> dict[str, Any]:
+    """The edited history's change from the original: which recommendations entered or left."""
+    before = [int(i) for i in original.recommendations]
+    after = [int(i) for i in edited.recommendations]
+
+    def described(indices: list[int]) -> list[dict[str, Any]]:
+        return [{k: _item(original, i)[k] for k in ("id", "title")} for i in indices]
+
+    return {
+        "original_history": [_item(original, i)["id"] for i in original.history],
+        "original_recommendations": described(before),
+        "entered": described([i for i in after if i not in before]),
+        "left": described([i for i in before if i not in after]),
+    }
+
+
+def explanation_header(
+    expl: Explanation,
+    *,
+    agreement: Agreement | None = None,
+    editable: bool = False,
+    what_if: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON part of a pack: user, shapes, items as text, importance summary."""
     n_layers, n_heads = expl.attentions.shape[:2]
-    recs = []
-    for index in expl.recommendations:
-        score = float(expl.scores[index])
-        recs.append({**_item(expl, index), "score": score if math.isfinite(score) else None})
+    mine = user_agreement(expl)
+    model_level = dict(agreement) if agreement is not None else mine
     return {
         "user": "" if expl.user is None else str(expl.user),
         "n_layers": int(n_layers),
@@ -36,13 +102,24 @@ def explanation_header(expl: Explanation) -> dict[str, Any]:
         "truncated": (
             {"total": expl.total_length, "shown": len(expl.history)} if expl.truncated else None
         ),
-        "recommendations": recs,
+        "recommendations": [_scored(expl, i) for i in expl.recommendations],
+        "target": _scored(expl, expl.target),
+        "importance": {
+            "methods": list(METHODS),
+            "default": default_method(model_level),
+            "agreement": model_level,
+            "user_agreement": mine,
+            "note": disagreement_note(expl),
+        },
+        "editable": editable,
+        "what_if": dict(what_if) if what_if else None,
         "warnings": list(expl.warnings),
     }
 
 
-def explanation_pack(expl: Explanation) -> bytes:
-    """Header + float16 sequence attention and rollout + float32 feature attention."""
+def explanation_pack(expl: Explanation, **header_options: Any) -> bytes:
+    """Header + float16 sequence attention and rollout + float32 feature attention and
+    importance (``[methods, n]``). ``header_options`` go to :func:`explanation_header`."""
     n = len(expl.history)
     feature = expl.feature_attention
     if feature is None:
@@ -51,5 +128,6 @@ def explanation_pack(expl: Explanation) -> bytes:
         "seq_attn": expl.attentions.astype(np.float16),
         "rollout": expl.rollout.astype(np.float16),
         "feat_attn": feature.astype(np.float32),
+        "importance": expl.importance[list(METHODS)].to_numpy(np.float32).T.copy(),
     }
-    return encode_pack(explanation_header(expl), arrays)
+    return encode_pack(explanation_header(expl, **header_options), arrays)

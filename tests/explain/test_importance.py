@@ -19,13 +19,17 @@ class AdditiveSource:
     item is its weight."""
 
     max_len = 10
-    field_names = ["item"]
+    field_names = ("item",)
 
     def __init__(self, weights):
         self.weights = np.asarray(weights, dtype=float)  # index 0 = padding
         n = len(weights) - 1
-        self.catalog = Catalog([f"i{i}" for i in range(1, n + 1)], [f"item {i}" for i in range(1, n + 1)],
-                               [], np.zeros((n + 1, 0)))
+        self.catalog = Catalog(
+            [f"i{i}" for i in range(1, n + 1)],
+            [f"item {i}" for i in range(1, n + 1)],
+            [],
+            np.zeros((n + 1, 0)),
+        )
 
     def run(self, histories):
         n = max(len(h) for h in histories)
@@ -34,7 +38,7 @@ class AdditiveSource:
             total = self.weights[h].sum()
             scores.append(np.full(len(self.weights), total))
             row = np.zeros(n)
-            row[n - len(h):] = self.weights[h] / max(total, 1e-9)
+            row[n - len(h) :] = self.weights[h] / max(total, 1e-9)
             attn.append(np.broadcast_to(row, (1, 1, n, n)))
         return SourceOutput(np.array(scores), np.array(attn), None)
 
@@ -44,7 +48,9 @@ def test_occlusion_equals_a_manual_leave_one_out_loop(trained, shop):
     expl = explain(trained, shop, user)
     history = expl.history
     full = trained.score([history])[0, expl.target]
-    manual = [full - trained.score([np.delete(history, i)])[0, expl.target] for i in range(len(history))]
+    manual = [
+        full - trained.score([np.delete(history, i)])[0, expl.target] for i in range(len(history))
+    ]
     np.testing.assert_allclose(expl.importance["occlusion"], manual, atol=1e-5)
 
 
@@ -69,7 +75,14 @@ def test_explanations_are_deterministic(trained, shop):
 def test_importance_table_has_every_method_by_history_position(trained, shop):
     expl = explain(trained, shop, shop.users[7], item=shop.items["item_id"].iloc[0])
     table = expl.importance
-    assert list(table.columns) == ["item_id", "title", "attention", "rollout", "gradient", "occlusion"]
+    assert list(table.columns) == [
+        "item_id",
+        "title",
+        "attention",
+        "rollout",
+        "gradient",
+        "occlusion",
+    ]
     assert table.index.name == "position" and len(table) == len(expl.history)
     assert np.isfinite(table[["attention", "rollout", "gradient", "occlusion"]]).all().all()
     assert (table["gradient"] >= -1e-12).all()  # positive parts only
