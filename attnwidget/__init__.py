@@ -12,7 +12,13 @@ from .errors import (
     UnknownUserError,
 )
 from .evaluate import PopularityBaseline, evaluate
-from .explain import Explanation, explain, explain_history
+from .explain import (
+    Explanation,
+    explain,
+    explain_history,
+    faithfulness_report,
+    planted_cause_hits,
+)
 from .models import SASRec, SASRecConfig, fit
 from .widget import AttentionExplorer, Dashboard, save_html
 
@@ -37,10 +43,12 @@ __all__ = [
     "evaluate",
     "explain",
     "explain_history",
+    "faithfulness_report",
     "fit",
     "load_csv",
     "load_movielens",
     "load_recbole",
+    "planted_cause_hits",
     "save_html",
     "synthetic_shop",
 ]

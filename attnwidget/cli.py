@@ -1,16 +1,27 @@
-"""Command line: ``attnwidget demo | train``."""
+"""Command line: ``attnwidget demo | train | export``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .errors import AttnWidgetError
+from .errors import AttnWidgetError, DataError
+
+if TYPE_CHECKING:
+    from .data import Dataset
 
 LOADERS = ("recbole", "movielens", "csv")
+FORMATS_HELP = (
+    "data format: recbole (a directory of NAME.inter [+ NAME.item] atomic files, or the .inter "
+    "file), movielens (an ml-100k or ml-1m directory: u.data + u.item or ratings.dat + "
+    "movies.dat), csv (an interactions file with a header row: user_id, item_id, timestamp). "
+    "Default: guessed from PATH"
+)
 
 
 def _print_metrics(table: pd.DataFrame) -> None:
@@ -38,17 +49,50 @@ def _demo(args: argparse.Namespace) -> None:
         process.wait(timeout=10)
 
 
-def _load(path: str, fmt: str):
+def guess_format(path: str) -> str:
+    """The loader for ``path`` from the files it names or holds."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataError(f"no such file or directory: {p}")
+    if p.is_dir():
+        if (p / "u.data").is_file() or (p / "ratings.dat").is_file():
+            return "movielens"
+        if any(p.glob("*.inter")):
+            return "recbole"
+    elif p.name in ("u.data", "ratings.dat"):
+        return "movielens"
+    elif p.suffix == ".inter":
+        return "recbole"
+    elif p.suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    raise DataError(f"cannot tell the format of {p}: pass --format {'|'.join(LOADERS)}")
+
+
+def _load(args: argparse.Namespace) -> Dataset:
     from .data import load_csv, load_movielens, load_recbole
 
-    return {"recbole": load_recbole, "movielens": load_movielens, "csv": load_csv}[fmt](path)
+    fmt = args.format or guess_format(args.data)
+    if fmt == "csv":
+        return load_csv(
+            args.data,
+            user_col=args.user_col,
+            item_col=args.item_col,
+            time_col=args.time_col or None,
+            items_path=args.items,
+            feature_cols=[c for c in (args.feature_cols or "").split(",") if c],
+            title_col=args.title_col,
+            sep=args.sep,
+        )
+    if args.items or args.feature_cols or args.title_col:
+        raise DataError("--items, --feature-cols and --title-col are for --format csv")
+    return {"recbole": load_recbole, "movielens": load_movielens}[fmt](args.data)
 
 
 def _train(args: argparse.Namespace) -> None:
     from .evaluate import evaluate
     from .models import SASRec, fit
 
-    dataset = _load(args.data, args.format)
+    dataset = _load(args)
     print(dataset)
     model = SASRec(
         dataset,
@@ -59,10 +103,62 @@ def _train(args: argparse.Namespace) -> None:
         dropout=args.dropout,
         seed=args.seed,
     )
-    fit(model, dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    fit(
+        model,
+        dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
     path = model.save(args.out)
     _print_metrics(evaluate(model, dataset))
     print(f"saved {path}")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from .models import SASRec
+
+    model = SASRec.load(args.model)
+    dataset = _load(args).aligned_to(model.catalog, unknown="drop")
+    if dropped := dataset.metadata.get("dropped_interactions"):
+        print(f"note: {dropped} interactions with items the model does not know were left out")
+    users = [u.strip() for u in args.users.split(",") if u.strip()]
+    if not users:
+        raise DataError("--users is empty: give one or more user ids, e.g. --users 1,2,3")
+    from .widget import AttentionExplorer
+
+    explorer = AttentionExplorer(model, dataset, users=users, k=args.k)
+    if explorer.error:
+        raise DataError(explorer.error)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = explorer.save_html(out, users=users)
+    print(f"saved {path} ({len(users)} user{'s' if len(users) > 1 else ''})")
+
+
+def _add_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, metavar="PATH", help="data file or directory")
+    parser.add_argument("--format", choices=LOADERS, default=None, help=FORMATS_HELP)
+    csv = parser.add_argument_group("CSV options (--format csv)")
+    csv.add_argument("--items", metavar="PATH", help="item table with the item id column")
+    csv.add_argument(
+        "--user-col", default="user_id", metavar="COL", help="user id column (default: user_id)"
+    )
+    csv.add_argument(
+        "--item-col", default="item_id", metavar="COL", help="item id column (default: item_id)"
+    )
+    csv.add_argument(
+        "--time-col",
+        default="timestamp",
+        metavar="COL",
+        help="time column (default: timestamp; empty: keep the row order)",
+    )
+    csv.add_argument("--title-col", metavar="COL", help="item title column of --items")
+    csv.add_argument("--feature-cols", metavar="A,B", help="feature columns of --items")
+    csv.add_argument("--sep", default=",", metavar="SEP", help="field separator (default: ,)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,20 +182,71 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
-    train = sub.add_parser("train", help="train SASRec on your data and save a checkpoint")
-    train.add_argument("--data", required=True, help="data file or directory")
-    train.add_argument("--format", required=True, choices=LOADERS, help="data format")
-    train.add_argument("--out", required=True, help="checkpoint path to write, e.g. model.pt")
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--d-model", type=int, default=64)
-    train.add_argument("--layers", type=int, default=2)
-    train.add_argument("--heads", type=int, default=2)
-    train.add_argument("--max-len", type=int, default=50)
-    train.add_argument("--dropout", type=float, default=0.2)
-    train.add_argument("--seed", type=int, default=0)
+    train = sub.add_parser(
+        "train",
+        help="train SASRec on your data and save a checkpoint",
+        description="Train a SASRec on interaction data (a progress bar per epoch; the best "
+        "validation epoch is kept), print its test metrics next to a popularity baseline, and "
+        "save a checkpoint that `attnwidget export` and SASRec.load read.",
+        epilog="example: attnwidget train --data ml-100k/ --format movielens --out model.pt",
+    )
+    _add_data_args(train)
+    train.add_argument("--out", required=True, metavar="FILE", help="checkpoint to write")
+    model_args = train.add_argument_group("model and training")
+    model_args.add_argument(
+        "--epochs", type=int, metavar="N", default=30, help="most epochs (default: 30)"
+    )
+    model_args.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        default=3,
+        help="stop after N epochs without gain (default: 3)",
+    )
+    model_args.add_argument("--batch-size", type=int, metavar="N", default=128, help="default: 128")
+    model_args.add_argument(
+        "--lr", type=float, metavar="RATE", default=1e-3, help="learning rate (default: 1e-3)"
+    )
+    model_args.add_argument(
+        "--d-model", type=int, metavar="N", default=64, help="width (default: 64)"
+    )
+    model_args.add_argument(
+        "--layers", type=int, metavar="N", default=2, help="attention layers (default: 2)"
+    )
+    model_args.add_argument(
+        "--heads", type=int, metavar="N", default=2, help="heads per layer (default: 2)"
+    )
+    model_args.add_argument(
+        "--max-len", type=int, metavar="N", default=50, help="longest history read (default: 50)"
+    )
+    model_args.add_argument("--dropout", type=float, metavar="P", default=0.2, help="default: 0.2")
+    model_args.add_argument(
+        "--seed", type=int, metavar="N", default=0, help="random seed (default: 0)"
+    )
+    model_args.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
+
+    export = sub.add_parser(
+        "export",
+        help="write a standalone HTML page of the explorer for some users",
+        description="Load a checkpoint written by `attnwidget train`, explain the given users' "
+        "recommendations and write the explorer as one HTML file that opens offline, with no "
+        "kernel (switch between the exported users, layers and heads in the page).",
+        epilog="example: attnwidget export --model model.pt --data ml-100k/ --users 1,2,3 "
+        "--out report.html",
+    )
+    export.add_argument(
+        "--model", required=True, metavar="FILE", help="checkpoint from `attnwidget train`"
+    )
+    _add_data_args(export)
+    export.add_argument(
+        "--users", required=True, metavar="ID[,ID...]", help="comma-separated user ids to export"
+    )
+    export.add_argument("--out", required=True, metavar="FILE", help="HTML page to write")
+    export.add_argument(
+        "--k", type=int, metavar="N", default=10, help="recommendations shown (default: 10)"
+    )
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+
+import numpy as np
 
 from .data import Dataset
 from .datasets import synthetic_shop
@@ -22,10 +25,21 @@ def cache_dir() -> Path:
     return Path(base) / "attnwidget"
 
 
+def data_fingerprint(dataset: Dataset) -> str:
+    """A short hash of the items and histories: a cached model is only reused for the
+    very data it was trained on (the generator or the settings may change)."""
+    digest = hashlib.sha256(repr((DEMO_SETTINGS, DEMO_TRAINING)).encode())
+    digest.update("\x1f".join(map(str, dataset.catalog.item_ids)).encode())
+    digest.update(np.ascontiguousarray(dataset.catalog.features).tobytes())
+    for sequence in dataset.sequences:
+        digest.update(sequence.tobytes() + b"|")
+    return digest.hexdigest()[:16]
+
+
 def demo_model(retrain: bool = False, progress: bool = True) -> tuple[SASRec, Dataset]:
     """The synthetic shop and a SASRec trained on it (loaded from the cache when present)."""
     dataset = synthetic_shop(seed=DEMO_SEED)
-    path = cache_dir() / f"demo-sasrec-v1-seed{DEMO_SEED}.pt"
+    path = cache_dir() / f"demo-sasrec-{data_fingerprint(dataset)}.pt"
     if path.is_file() and not retrain:
         return SASRec.load(path), dataset
     model = SASRec(dataset, seed=DEMO_SEED, **DEMO_SETTINGS)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
+from .data import Catalog, Dataset
 from .data.dataset import SplitExample
 
 Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
@@ -155,6 +155,8 @@ def evaluate(
         One row per model (``"model"``, ``"popularity"``), one column per metric.
     """
     options = dict(protocol=protocol, n_negatives=n_negatives, exclude_seen=exclude_seen, seed=seed)
+    if isinstance(getattr(model, "catalog", None), Catalog):
+        dataset = dataset.aligned_to(model.catalog)  # a model trained on a reordered catalogue
     rows = {"model": evaluate_scorer(model.score, dataset, split, k, **options)}
     if baseline:
         rows["popularity"] = evaluate_scorer(

@@ -1,4 +1,4 @@
-"""The attnwidget command line: train and the one-line errors."""
+"""The attnwidget command line: train, export and the one-line errors."""
 
 import subprocess
 import sys
@@ -6,7 +6,9 @@ import sys
 import pytest
 
 from attnwidget import SASRec
-from attnwidget.cli import main
+from attnwidget.cli import guess_format, main
+
+TINY = ["--epochs", "2", "--d-model", "16", "--layers", "1", "--heads", "1", "--max-len", "10"]
 
 
 def write_movielens(root, n_users=40, n_items=30, per_user=8, seed=0):
@@ -30,27 +32,11 @@ def test_train_writes_a_checkpoint_and_prints_metrics(tmp_path, capsys):
     write_movielens(tmp_path)
     out = tmp_path / "model.pt"
     code = main(
-        [
-            "train",
-            "--data",
-            str(tmp_path),
-            "--format",
-            "movielens",
-            "--out",
-            str(out),
-            "--epochs",
-            "2",
-            "--d-model",
-            "16",
-            "--layers",
-            "1",
-            "--heads",
-            "1",
-            "--max-len",
-            "10",
-        ]
+        ["train", "--data", str(tmp_path), "--format", "movielens", "--out", str(out), *TINY]
     )
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "training" in captured.err  # the progress bar
     assert code == 0 and out.is_file()
     assert "NDCG@10" in printed and "popularity" in printed and f"saved {out}" in printed
     model = SASRec.load(out)
@@ -73,6 +59,130 @@ def test_bad_paths_give_one_line_of_error(args, message, tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip()
     assert err.startswith("attnwidget train: error:") and message in err
     assert "\n" not in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A MovieLens-format directory and a small model trained on it by ``attnwidget train``."""
+    root = tmp_path_factory.mktemp("ml")
+    write_movielens(root)
+    out = root / "model.pt"
+    args = ["train", "--data", str(root), "--out", str(out), "--no-progress", *TINY]
+    assert main(args) == 0  # --format guessed from u.data
+    return root, out
+
+
+def test_export_writes_a_page_with_the_chosen_users(checkpoint, tmp_path, capsys):
+    data, model = checkpoint
+    out = tmp_path / "pages" / "report.html"
+    args = ["export", "--model", str(model), "--data", str(data), "--format", "movielens"]
+    assert main([*args, "--users", "3, 7", "--out", str(out), "--k", "5"]) == 0
+    assert f"saved {out} (2 users)" in capsys.readouterr().out
+    page = out.read_text()
+    assert out.stat().st_size > 100_000 and "attnwidget explorer" in page
+    assert '"users": ["3", "7"]' in page or '"users":["3","7"]' in page
+
+
+def test_export_reads_data_with_other_items_in_the_models_catalogue(checkpoint, tmp_path, capsys):
+    data, model = checkpoint
+    other = tmp_path / "ml"
+    other.mkdir()
+    rows = (data / "u.data").read_text().splitlines()
+    # A different item order (so dense indices differ) and an item the model never saw.
+    (other / "u.data").write_text("\n".join([*reversed(rows), "3\t999\t5\t890000000"]) + "\n")
+    out = tmp_path / "report.html"
+    args = ["export", "--model", str(model), "--data", str(other), "--users", "3"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "1 interactions with items the model does not know were left out" in (
+        capsys.readouterr().out
+    )
+    assert out.is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--users", "3,nobody"], "unknown user 'nobody'"),
+        (["--users", " , "], "--users is empty"),
+        (["--users", "3", "--k", "0"], "k must be ≥ 1"),
+    ],
+)
+def test_export_errors_are_one_line(checkpoint, tmp_path, capsys, extra, message):
+    data, model = checkpoint
+    args = ["export", "--model", str(model), "--data", str(data), "--out", str(tmp_path / "r.html")]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("attnwidget export: error:") and message in err
+    assert "\n" not in err and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "missing.pt", "--data", "ml"], "checkpoint 'missing.pt' does not exist"),
+        (["--model", "model.pt", "--data", "nowhere"], "no such file or directory: nowhere"),
+        (["--model", "model.pt", "--data", "notes.md"], "cannot tell the format of notes.md"),
+        (["--model", "u.item", "--data", "ml"], "is not a readable attnwidget checkpoint"),
+    ],
+)
+def test_export_bad_paths_give_one_line_of_error(
+    checkpoint, args, message, tmp_path, monkeypatch, capsys
+):
+    data, model = checkpoint
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ml").symlink_to(data)
+    (tmp_path / "model.pt").symlink_to(model)
+    (tmp_path / "u.item").symlink_to(data / "u.item")
+    (tmp_path / "notes.md").write_text("hello")
+    assert main(["export", *args, "--users", "1", "--out", "r.html"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("attnwidget export: error:") and message in err, err
+    assert "\n" not in err and "Traceback" not in err
+
+
+def test_formats_are_guessed_from_the_path(tmp_path):
+    (tmp_path / "ml").mkdir()
+    (tmp_path / "ml" / "u.data").write_text("")
+    (tmp_path / "rb").mkdir()
+    (tmp_path / "rb" / "shop.inter").write_text("")
+    (tmp_path / "x.csv").write_text("")
+    assert guess_format(str(tmp_path / "ml")) == "movielens"
+    assert guess_format(str(tmp_path / "ml" / "u.data")) == "movielens"
+    assert guess_format(str(tmp_path / "rb")) == "recbole"
+    assert guess_format(str(tmp_path / "rb" / "shop.inter")) == "recbole"
+    assert guess_format(str(tmp_path / "x.csv")) == "csv"
+
+
+def test_train_reads_csv_with_an_item_table(tmp_path, capsys):
+    (tmp_path / "events.csv").write_text(
+        "user_id,item_id,timestamp\n"
+        + "".join(f"u{u},p{(u * 3 + t) % 12},{t}\n" for u in range(30) for t in range(6))
+    )
+    (tmp_path / "items.csv").write_text(
+        "item_id,name,kind\n" + "".join(f"p{i},Product {i},k{i % 3}\n" for i in range(12))
+    )
+    out = tmp_path / "m.pt"
+    args = ["train", "--data", str(tmp_path / "events.csv"), "--items", str(tmp_path / "items.csv")]
+    args += ["--title-col", "name", "--feature-cols", "kind", "--out", str(out), "--no-progress"]
+    assert main([*args, *TINY]) == 0
+    assert "features: kind" in capsys.readouterr().out
+    assert SASRec.load(out).catalog.title(1).startswith("Product")
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("train", ["checkpoint", "progress bar", "popularity baseline", "--format", "example:"]),
+        ("export", ["--model", "--users ID[,ID...]", "offline", "example:"]),
+    ],
+)
+def test_help_says_what_each_command_does(command, words, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(w in text for w in words), text
 
 
 def test_help_and_bad_format_come_from_argparse():

@@ -46,3 +46,24 @@ def test_quickstart_runs_and_writes_the_shared_page(tmp_path):
     assert (tmp_path / "quickstart_explorer.html").stat().st_size > 100_000
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+
+
+@pytest.mark.slow
+def test_bring_your_own_model_wraps_a_plain_transformer(tmp_path, monkeypatch):
+    # A tiny model: one thread each is fastest, and avoids oversubscribing 2 shared cores.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    nb = run("bring_your_own_model.ipynb", tmp_path)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    assert len(outputs(nb)) == 1  # the explorer on the wrapped model
+    assert (tmp_path / "bring_your_own_model.html").stat().st_size > 100_000
+
+    def text_of(prefix: str) -> str:
+        (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(prefix)]
+        return "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+    rows = {line.split()[0]: line.split() for line in text_of("aw.evaluate").splitlines() if line}
+    assert float(rows["model"][1]) > float(rows["popularity"][1])  # HR@10 beats popularity
+    assert "occlusion" in text_of("explanation.importance")
+    precomputed = text_of("users = shop.users[:3]")
+    assert "occlusion" in precomputed and "NaN" in precomputed

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, EmptyHistoryError, UnknownUserError
+from ..errors import DataError, EmptyHistoryError, UnknownItemError, UnknownUserError
 from .catalog import Catalog, _plain
 
 SPLITS = ("train", "valid", "test")
@@ -158,6 +158,39 @@ class Dataset:
         if pos is None:
             raise UnknownUserError(f"unknown user {user!r}: not among the {self.n_users} users")
         return pos
+
+    def aligned_to(self, catalog: Catalog, *, unknown: str = "error") -> Dataset:
+        """This dataset written in ``catalog``'s item indices (e.g. a trained model's).
+
+        Returns ``self`` when both list the same items in the same order. Otherwise the
+        histories are translated by item id; items the catalogue lacks raise an
+        :class:`UnknownItemError` naming them (``unknown="error"``) or are left out of
+        the histories (``unknown="drop"``; ``metadata["dropped_interactions"]`` counts them).
+        """
+        if unknown not in ("error", "drop"):
+            raise ValueError(f"unknown must be 'error' or 'drop', got {unknown!r}")
+        if catalog is self.catalog or catalog.item_ids == self.catalog.item_ids:
+            return self
+        mapping = np.zeros(self.n_items + 1, dtype=np.int64)
+        mapping[1:] = [catalog._index_str.get(str(i), 0) for i in self.catalog.item_ids]
+        sequences = [mapping[s] for s in self.sequences]
+        missing = sorted(
+            {int(i) for s, m in zip(self.sequences, sequences, strict=True) for i in s[m == 0]}
+        )
+        metadata = dict(self.metadata)
+        if missing and unknown == "error":
+            names = ", ".join(repr(self.catalog.item_id(i)) for i in missing[:5])
+            raise UnknownItemError(
+                f"{len(missing)} item(s) of the dataset are not in the model's catalogue "
+                f"of {catalog.n_items} items: {names}{', …' if len(missing) > 5 else ''}"
+            )
+        timestamps = self.timestamps
+        if missing:
+            metadata["dropped_interactions"] = int(sum((s == 0).sum() for s in sequences))
+            if timestamps is not None:
+                timestamps = [t[s > 0] for t, s in zip(timestamps, sequences, strict=True)]
+            sequences = [s[s > 0] for s in sequences]
+        return Dataset(catalog, self.users, sequences, timestamps, metadata)
 
     def sequence(self, user: Any) -> np.ndarray:
         """The user's full chronological sequence of dense item indices."""

@@ -52,6 +52,7 @@ class Explanation:
     feature_attention: np.ndarray | None = field(repr=False)
     user: Any = None
     warnings: list[str] = field(default_factory=list)
+    _importance: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def catalog(self) -> Catalog:
@@ -91,7 +92,31 @@ class Explanation:
         table.insert(2, "score", self.scores[self.recommendations].astype(float))
         return table
 
-    @cached_property
+    def method_importance(self, method: str) -> np.ndarray:
+        """One method's importance per history position (computed once, then kept)."""
+        if method not in METHODS:
+            raise ValueError(f"unknown importance method {method!r}; expected one of {METHODS}")
+        if method not in self._importance:
+            self._importance[method] = self._compute_importance(method)
+        return self._importance[method]
+
+    def has_importance(self, method: str) -> bool:
+        """Whether ``method``'s importance is already computed."""
+        return method in self._importance
+
+    def _compute_importance(self, method: str) -> np.ndarray:
+        model = self._model
+        if method == "attention":
+            return attention_importance(self.attentions)
+        if method == "rollout":
+            return rollout_importance(self.attentions)
+        if method == "gradient":
+            if model is None:
+                return np.full(len(self.history), np.nan)
+            return gradient_importance(model, self.history, self.target)
+        return occlusion_importance(self.source, self.history, self.target)
+
+    @property
     def importance(self) -> pd.DataFrame:
         """Importance of each history position for the target, one column per method.
 
@@ -99,18 +124,7 @@ class Explanation:
         ``rollout``, ``gradient`` (gradient-weighted attention; NaN for models without
         gradients) and ``occlusion`` (score drop when the item is left out).
         """
-        model = self._model
-        values = {
-            "attention": attention_importance(self.attentions),
-            "rollout": rollout_importance(self.attentions),
-            "gradient": (
-                gradient_importance(model, self.history, self.target)
-                if model is not None
-                else np.full(len(self.history), np.nan)
-            ),
-            "occlusion": occlusion_importance(self.source, self.history, self.target),
-        }
-        return self._items(pd.DataFrame(values))
+        return self._items(pd.DataFrame({m: self.method_importance(m) for m in METHODS}))
 
     @cached_property
     def attention_heads(self) -> pd.DataFrame:
@@ -172,9 +186,14 @@ def explain_indices(
     target: int | None = None,
     k: int = 10,
     exclude_seen: bool = True,
+    bought_before: np.ndarray | None = None,
     user: Any = None,
 ) -> Explanation:
-    """Explanation of a dense-index history for any :class:`AttentionSource`."""
+    """Explanation of a dense-index history for any :class:`AttentionSource`.
+
+    With ``exclude_seen``, items of the history, and of ``bought_before`` (earlier items
+    the model is not shown), are never recommended.
+    """
     history = np.asarray(history, dtype=np.int64)
     if history.size == 0:
         raise EmptyHistoryError(
@@ -189,6 +208,8 @@ def explain_indices(
     scores = np.asarray(out.scores[0], dtype=np.float64).copy()
     if exclude_seen:  # the whole history, also the part cut off by max_len
         scores[history] = -np.inf
+        if bought_before is not None:
+            scores[np.asarray(bought_before, dtype=np.int64)] = -np.inf
     n = len(seen)
     attentions = np.asarray(out.attentions[0], dtype=np.float32)[..., -n:, -n:]
     feature_attention = None
@@ -223,7 +244,8 @@ def explain(
     """
     source = as_source(model)
     target = None if item is None else source.catalog.index_of(item)
-    return explain_indices(source, dataset.sequence(user), target=target, k=k, user=user)
+    history = dataset.aligned_to(source.catalog).sequence(user)
+    return explain_indices(source, history, target=target, k=k, user=user)
 
 
 def explain_history(

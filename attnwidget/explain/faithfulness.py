@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sources import AttentionSource
+from ..sources import AttentionSource, can_rerun
 from .importance import target_scores
 
 ERASER_K = (1, 3, 5)
@@ -48,8 +48,13 @@ def eraser_scores(
     ``comprehensiveness@k`` is the target's score drop when the top-``k`` items are
     removed (NaN when that would empty the history); ``sufficiency@k`` the drop when
     only they are kept, in their original order. A faithful ranking has high
-    comprehensiveness and low sufficiency.
+    comprehensiveness and low sufficiency. All NaN for a source that cannot re-run
+    histories (``can_rerun`` False).
     """
+    if not can_rerun(source):
+        return {
+            f"{kind}@{k}": float("nan") for k in ks for kind in ("comprehensiveness", "sufficiency")
+        }
     order = ranked_positions(importance)
     n = len(history)
     cases, names = [history], []

@@ -6,15 +6,21 @@ more important for the target's score.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import torch
 
 from ..data.features import UNKNOWN
 from ..models import SASRec
-from ..sources import AttentionSource
+from ..sources import AttentionSource, can_rerun
+from ..sources.base import model_lock
 from .attention import attention_rollout
 
 METHODS = ("attention", "rollout", "gradient", "occlusion")
+SCORE_BATCH = 32  # histories per forward pass when scoring variants (bounds memory)
 
 
 def attention_importance(attentions: np.ndarray) -> np.ndarray:
@@ -28,23 +34,45 @@ def rollout_importance(attentions: np.ndarray) -> np.ndarray:
 
 
 def target_scores(source: AttentionSource, histories: list[np.ndarray], target: int) -> np.ndarray:
-    """The target item's score after each history, in one batch."""
-    return np.asarray(source.run(histories).scores[:, target], dtype=np.float64)
+    """The target item's score after each history, in batches of ``SCORE_BATCH``.
+
+    Sources with a ``score(histories)`` method (the built-in SASRec, the torch adapters)
+    are asked for scores only, so no attention is captured or kept.
+    """
+    chunks = [histories[i : i + SCORE_BATCH] for i in range(0, len(histories), SCORE_BATCH)]
+    if callable(getattr(source, "score", None)):  # the model's plain pass, no attention kept
+        scores = [np.asarray(source.score(chunk))[:, target] for chunk in chunks]
+    else:
+        scores = [source.run(chunk).scores[:, target] for chunk in chunks]
+    return np.asarray(np.concatenate(scores), dtype=np.float64)
 
 
 def occlusion_importance(source: AttentionSource, history: np.ndarray, target: int) -> np.ndarray:
     """Drop of the target's score when each history item is left out (one batched pass).
 
-    A one-item history has nothing left to score without it: its importance is NaN.
+    A one-item history has nothing left to score without it: its importance is NaN, and so
+    is every item's for a source that cannot re-run histories (``can_rerun`` False).
     """
     n = len(history)
-    if n == 1:
-        return np.array([np.nan])
+    if n == 1 or not can_rerun(source):
+        return np.full(n, np.nan)
     full = target_scores(source, [history], target)[0]
     without = [np.delete(history, i) for i in range(n)]
     return full - target_scores(source, without, target)
 
 
+def _holding_model_lock(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Run ``function(model, ...)`` holding the model's lock (see ``model_lock``)."""
+
+    @functools.wraps(function)
+    def locked(model: SASRec, *args: Any) -> np.ndarray:
+        with model_lock(model):
+            return function(model, *args)
+
+    return locked
+
+
+@_holding_model_lock
 def gradient_importance(model: SASRec, history: np.ndarray, target: int) -> np.ndarray:
     """Gradient-weighted attention relevance (in the spirit of Chefer et al. 2021).
 
@@ -74,6 +102,7 @@ def gradient_importance(model: SASRec, history: np.ndarray, target: int) -> np.n
     return row
 
 
+@_holding_model_lock
 def feature_occlusion(model: SASRec, history: np.ndarray, target: int) -> np.ndarray:
     """``[n, F]`` drop of the target's score when one field of one item becomes "unknown".
 

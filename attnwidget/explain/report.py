@@ -38,6 +38,7 @@ def faithfulness_report(
     sufficiency at k = 1, 3, 5; ``users`` counts the explanations averaged.
     """
     source = as_source(model)
+    dataset = dataset.aligned_to(source.catalog)
     chosen = _sample(dataset.users if users is None else list(users), n_users, seed)
     frames = []
     for user in tqdm(chosen, desc="explaining", unit="user", disable=not progress):
@@ -72,6 +73,7 @@ def planted_cause_hits(
     if not complements:
         raise ValueError("dataset has no metadata['complements'] (use synthetic_shop)")
     source = as_source(model)
+    dataset = dataset.aligned_to(source.catalog)
     catalog = source.catalog
     triggers_of: dict[int, set[int]] = {}
     for trigger, complement in complements.items():

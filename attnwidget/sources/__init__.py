@@ -1,12 +1,23 @@
-"""Attention sources: the built-in model and adapters for models users bring."""
+"""Attention sources: the built-in model and adapters for models users bring.
+
+* :class:`SASRecSource`: the built-in :class:`~attnwidget.SASRec`.
+* :class:`MultiheadAttentionSource`: any torch model built on ``nn.MultiheadAttention``
+  (``nn.TransformerEncoder`` …), attention captured with forward hooks.
+* :class:`OutputAttentionsSource`: models that return their attention, as Hugging Face
+  models do with ``output_attentions=True``.
+* :class:`PrecomputedSource`: attention and recommendations computed elsewhere.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..models import SASRec
-from .base import AttentionSource, SourceOutput
+from .base import AttentionNotFoundError, AttentionSource, SourceOutput, can_rerun
+from .output_attentions import OutputAttentionsSource, hf_inputs
+from .precomputed import PrecomputedSource, attention_table_to_arrays
 from .sasrec import SASRecSource
+from .torch_hooks import MultiheadAttentionSource, capture_attention, find_attention_modules
 
 
 def as_source(model: Any) -> AttentionSource:
@@ -17,8 +28,24 @@ def as_source(model: Any) -> AttentionSource:
         return model
     raise TypeError(
         f"expected an attnwidget SASRec or an AttentionSource (catalog, max_len, field_names, "
-        f"run(histories)), got {type(model).__name__}"
+        f"run(histories)), got {type(model).__name__}; wrap your own model with "
+        "MultiheadAttentionSource, OutputAttentionsSource or PrecomputedSource "
+        "(attnwidget.sources)"
     )
 
 
-__all__ = ["AttentionSource", "SASRecSource", "SourceOutput", "as_source"]
+__all__ = [
+    "AttentionNotFoundError",
+    "AttentionSource",
+    "MultiheadAttentionSource",
+    "OutputAttentionsSource",
+    "PrecomputedSource",
+    "SASRecSource",
+    "SourceOutput",
+    "as_source",
+    "attention_table_to_arrays",
+    "can_rerun",
+    "capture_attention",
+    "find_attention_modules",
+    "hf_inputs",
+]

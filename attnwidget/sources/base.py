@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from ..data import Catalog
+from ..errors import AttnWidgetError
 
 
 @dataclass
@@ -36,6 +39,12 @@ class AttentionSource(Protocol):
     histories are written in; ``max_len`` is the longest history it takes (longer ones
     are cut to the most recent items); ``field_names`` names the feature-attention
     fields (``["item"]`` alone when there are none).
+
+    Optional attribute ``can_rerun: bool`` (absent means ``True``): ``False`` says the
+    source only answers for histories it already holds (precomputed arrays) and cannot
+    score a new or edited history. Explanations then give NaN for the methods that
+    re-run the model (occlusion, ERASER scores, gradient) and the widget offers no
+    what-if editing. Read it with :func:`can_rerun`.
     """
 
     catalog: Catalog
@@ -45,3 +54,26 @@ class AttentionSource(Protocol):
     def run(self, histories: Sequence[np.ndarray]) -> SourceOutput:
         """Scores and attention for a batch of dense-index histories (oldest first)."""
         ...
+
+
+def can_rerun(source: object) -> bool:
+    """Whether ``source`` can score histories it has not seen (``can_rerun``, default True)."""
+    return bool(getattr(source, "can_rerun", True))
+
+
+class AttentionNotFoundError(AttnWidgetError, TypeError):
+    """A model in which an adapter found no attention to capture, or no attention was returned."""
+
+
+_MODEL_LOCKS: WeakKeyDictionary[Any, threading.RLock] = WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+def model_lock(model: Any) -> threading.RLock:
+    """The lock that serialises runs of ``model`` across threads (the explorer computes
+    occlusion in the background): hooks and train/eval switches are not thread-safe."""
+    with _GUARD:
+        lock = _MODEL_LOCKS.get(model)
+        if lock is None:
+            lock = _MODEL_LOCKS[model] = threading.RLock()
+        return lock

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..models import SASRec
-from .base import SourceOutput
+from .base import SourceOutput, model_lock
 
 
 class SASRecSource:
@@ -22,14 +22,20 @@ class SASRecSource:
 
     @torch.no_grad()
     def run(self, histories: Sequence[np.ndarray]) -> SourceOutput:
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            out = self.model(self.model.pad(histories))
-        finally:
-            self.model.train(was_training)
+        with model_lock(self.model):
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                out = self.model(self.model.pad(histories))
+            finally:
+                self.model.train(was_training)
         return SourceOutput(
             scores=out.scores.numpy(),
             attentions=torch.stack(out.attentions, dim=1).numpy(),
             feature_attention=out.feature_attention.numpy(),
         )
+
+    def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """Scores only (no attention kept), e.g. for occlusion."""
+        with model_lock(self.model):
+            return self.model.score(histories)

@@ -91,7 +91,7 @@ class Dashboard(widgets.VBox):
                 formats=["", "", ".3f"],
             ),
         )
-        row_axis = bq.Axis(scale=self.grid.scales["row"], orientation="vertical", label="layer")
+        row_axis = bq.Axis(scale=self.grid.scales["row"], side="left", label="layer")
         col_axis = bq.Axis(scale=self.grid.scales["column"], label="head")
         self.entropy_figure = bq.Figure(
             marks=[self.grid],
@@ -105,7 +105,7 @@ class Dashboard(widgets.VBox):
             marks=[self.bars],
             axes=[
                 bq.Axis(scale=x, tick_rotate=-40, tick_style={"font-size": "9px"}),
-                bq.Axis(scale=y, orientation="vertical", label="attention mass"),
+                bq.Axis(scale=y, side="left", label="attention mass"),
             ],
             title="Attention mass per feature value",
             layout=widgets.Layout(width="520px", height="300px"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,16 @@ def _scored(expl: Explanation, index: int) -> dict[str, Any]:
 
 
 def user_agreement(expl: Explanation) -> dict[str, dict[str, float]]:
-    """Kendall τ and top-1 agreement of each method with occlusion, for this explanation."""
-    table = expl.importance
-    occlusion = table["occlusion"].to_numpy()
+    """Kendall τ and top-1 agreement of each method with occlusion, for this explanation
+    (NaN while occlusion is not computed yet)."""
+    ready = expl.has_importance("occlusion")
+    occlusion = expl.method_importance("occlusion") if ready else None
     return {
         m: {
-            "kendall_tau": kendall_tau(table[m].to_numpy(), occlusion),
-            "top1_agreement": top1_agreement(table[m].to_numpy(), occlusion),
+            "kendall_tau": kendall_tau(expl.method_importance(m), occlusion) if ready else math.nan,
+            "top1_agreement": (
+                top1_agreement(expl.method_importance(m), occlusion) if ready else math.nan
+            ),
         }
         for m in METHODS
     }
@@ -53,16 +56,19 @@ def default_method(agreement: Agreement) -> str:
 
 def disagreement_note(expl: Explanation) -> str | None:
     """A sentence when raw attention and occlusion blame different history items."""
-    table = expl.importance
-    attention, occlusion = table["attention"].to_numpy(), table["occlusion"].to_numpy()
+    if not expl.has_importance("occlusion"):
+        return None
+    attention = expl.method_importance("attention")
+    occlusion = expl.method_importance("occlusion")
     if not (np.isfinite(attention).any() and np.isfinite(occlusion).any()):
         return None
     a, o = int(np.nanargmax(attention)), int(np.nanargmax(occlusion))
     if a == o:
         return None
+    title = expl.catalog.title
     return (
-        f"Raw attention ranks '{table['title'].iloc[a]}' first, but removing "
-        f"'{table['title'].iloc[o]}' lowers the score of '{expl.catalog.title(expl.target)}' most."
+        f"Raw attention ranks '{title(int(expl.history[a]))}' first, but removing "
+        f"'{title(int(expl.history[o]))}' lowers the score of '{title(expl.target)}' most."
     )
 
 
@@ -86,10 +92,15 @@ def explanation_header(
     expl: Explanation,
     *,
     agreement: Agreement | None = None,
+    agreement_users: int | None = None,
     editable: bool = False,
     what_if: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON part of a pack: user, shapes, items as text, importance summary."""
+    """The JSON part of a pack: user, shapes, items as text, importance summary.
+
+    ``agreement`` is the model-level agreement with occlusion per method (mean over
+    ``agreement_users`` users); without it, this explanation's own agreement is used.
+    """
     n_layers, n_heads = expl.attentions.shape[:2]
     mine = user_agreement(expl)
     model_level = dict(agreement) if agreement is not None else mine
@@ -108,8 +119,10 @@ def explanation_header(
             "methods": list(METHODS),
             "default": default_method(model_level),
             "agreement": model_level,
+            "n_users": agreement_users if agreement is not None else 1,
             "user_agreement": mine,
             "note": disagreement_note(expl),
+            "pending": [m for m in METHODS if not expl.has_importance(m)],
         },
         "editable": editable,
         "what_if": dict(what_if) if what_if else None,
@@ -117,10 +130,24 @@ def explanation_header(
     }
 
 
-def explanation_pack(expl: Explanation, **header_options: Any) -> bytes:
+def explanation_pack(
+    expl: Explanation, *, methods: Sequence[str] = METHODS, **header_options: Any
+) -> bytes:
     """Header + float16 sequence attention and rollout + float32 feature attention and
-    importance (``[methods, n]``). ``header_options`` go to :func:`explanation_header`."""
+    importance (``[methods, n]``).
+
+    Only ``methods`` are computed for the pack (others already computed are included
+    too); the rest are NaN and listed as ``importance.pending`` in the header, so a fast
+    first pack can be followed by a complete one. ``header_options`` go to
+    :func:`explanation_header`.
+    """
     n = len(expl.history)
+    for method in methods:
+        expl.method_importance(method)
+    importance = np.full((len(METHODS), n), np.nan, dtype=np.float32)
+    for row, method in enumerate(METHODS):
+        if expl.has_importance(method):
+            importance[row] = expl.method_importance(method)
     feature = expl.feature_attention
     if feature is None:
         feature = np.ones((n, 1), dtype=np.float32)
@@ -128,6 +155,6 @@ def explanation_pack(expl: Explanation, **header_options: Any) -> bytes:
         "seq_attn": expl.attentions.astype(np.float16),
         "rollout": expl.rollout.astype(np.float16),
         "feat_attn": feature.astype(np.float32),
-        "importance": expl.importance[list(METHODS)].to_numpy(np.float32).T.copy(),
+        "importance": importance,
     }
     return encode_pack(explanation_header(expl, **header_options), arrays)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,8 @@ import traitlets as t
 from ..data import Dataset
 from ..errors import AttnWidgetError, UnknownItemError, UnknownUserError
 from ..explain import METHODS, Explanation, explain, explain_indices, faithfulness_report
-from ..sources import as_source
-from .explanation_pack import explanation_pack, user_agreement, what_if_summary
+from ..sources import as_source, can_rerun
+from .explanation_pack import explanation_pack, what_if_summary
 from .html_export import save_html
 from .payload import encode_archive
 
@@ -29,6 +31,9 @@ def _bundle() -> Path:
             "`cd js && npm install && npm run build`, or reinstall attnwidget with pip"
         )
     return path
+
+
+FAST_METHODS = ("attention", "rollout", "gradient")
 
 
 class UnknownUserTraitError(t.TraitError, UnknownUserError):
@@ -60,6 +65,10 @@ class AttentionExplorer(anywidget.AnyWidget):
     "what if the history were this?": the views show the edited history's explanation
     and which recommendations entered or left the top-k. ``method`` is the importance
     method the "why" panel shows ("" = the one that agrees best with occlusion).
+
+    A new user or edit is drawn at once from attention, rollout and gradient importance;
+    occlusion (one forward pass per history item) follows from a background thread.
+    :meth:`wait` blocks until it is done.
     """
 
     _esm = _bundle()
@@ -95,15 +104,24 @@ class AttentionExplorer(anywidget.AnyWidget):
         if k < 1:
             raise ValueError(f"k must be ≥ 1, got {k}")
         self.source = as_source(model)
-        self.dataset = dataset
+        self.dataset = dataset.aligned_to(self.source.catalog)
         self.k = int(k)
         self._cache: OrderedDict[str, tuple[Explanation, bytes]] = OrderedDict()
         self._cache_size = max(1, int(cache_size))
         self._agreement_users = agreement_users
         self._agreement: dict[str, dict[str, float]] | None = None
+        self._agreement_n = 0
+        self._switching = False
+        self._shown: Explanation | None = None
+        self._lock = threading.RLock()
+        self._shown_count = 0
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attnwidget")
+        self._background: Future[None] | None = None
         self.edited: Explanation | None = None
         """The explanation of ``history_edit`` (``None`` while it is empty)."""
-        chosen = dataset.users if users is None else list(users)
+        if users is None:  # a precomputed source only has some users' data
+            users = getattr(self.source, "users", None) or self.dataset.users
+        chosen = list(users)
         if not chosen:
             raise ValueError("users is empty: give at least one user to explore")
         for u in chosen:
@@ -114,50 +132,114 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     # --- explanations -------------------------------------------------------------------
     def explanation(self, user: Any | None = None) -> Explanation:
-        """The (cached) explanation of ``user`` (default: the current user)."""
+        """The (cached) explanation of ``user`` (default: the current user), all methods."""
         return self._explained(self.user if user is None else str(user))[0]
 
-    def _explained(self, user: str) -> tuple[Explanation, bytes]:
-        if user in self._cache:
-            self._cache.move_to_end(user)
-            return self._cache[user]
+    def _explain(self, user: str) -> Explanation:
+        with self._lock:
+            if user in self._cache:
+                self._cache.move_to_end(user)
+                return self._cache[user][0]
         position = self.dataset.user_position(user)
-        expl = explain(self.source, self.dataset, self.dataset.users[position], k=self.k)
-        entry = (expl, self._pack(expl))
-        self._cache[user] = entry
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return entry
+        return explain(self.source, self.dataset, self.dataset.users[position], k=self.k)
+
+    def _explained(self, user: str) -> tuple[Explanation, bytes]:
+        """The user's explanation with every method computed, and its pack (cached)."""
+        with self._lock:
+            if user in self._cache:
+                self._cache.move_to_end(user)
+                return self._cache[user]
+        expl = self._explain(user)
+        pack = self._pack(expl)
+        self._remember(user, expl, pack)
+        return expl, pack
+
+    def _remember(self, user: str, expl: Explanation, pack: bytes) -> None:
+        with self._lock:
+            self._cache[user] = (expl, pack)
+            self._cache.move_to_end(user)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     @property
     def agreement(self) -> dict[str, dict[str, float]]:
-        """Mean Kendall τ and top-1 agreement with occlusion per method, over a user sample."""
+        """Mean Kendall τ and top-1 agreement with occlusion per method, over a user sample
+        (``agreement_users`` of the explorer's users; computed once)."""
         if self._agreement is None:
-            report = faithfulness_report(
-                self.source,
-                self.dataset,
-                self.users,
-                n_users=self._agreement_users,
-                progress=False,
-            )
+            try:
+                report = faithfulness_report(
+                    self.source,
+                    self.dataset,
+                    self.users,
+                    n_users=self._agreement_users,
+                    progress=False,
+                )
+            except ValueError:  # no user with 2+ items: nothing to compare
+                report = None
             self._agreement = {
                 m: {
-                    "kendall_tau": float(report.loc[m, "kendall_tau"]),
-                    "top1_agreement": float(report.loc[m, "top1_agreement"]),
+                    key: (
+                        float(report.loc[m, key])
+                        if report is not None and m in report.index
+                        else float("nan")
+                    )
+                    for key in ("kendall_tau", "top1_agreement")
                 }
-                for m in report.index
+                for m in METHODS
             }
-            for m, values in user_agreement(self.explanation()).items():
-                self._agreement.setdefault(m, {k: float("nan") for k in values})
+            self._agreement_n = int(report["users"].iloc[0]) if report is not None else 0
         return self._agreement
 
     def _pack(self, expl: Explanation, *, editable: bool = True, **options: Any) -> bytes:
-        return explanation_pack(
-            expl,
-            agreement=self.agreement if self._agreement_users else None,
-            editable=editable,
-            **options,
+        editable = editable and can_rerun(self.source)
+        if self._agreement_users and can_rerun(self.source):
+            options |= {"agreement": self.agreement, "agreement_users": self._agreement_n}
+        return explanation_pack(expl, editable=editable, **options)
+
+    def _display(self, pack: bytes, status: str = "") -> int:
+        """Show ``pack``; returns its number, so late background work can tell it is stale."""
+        with self._lock:
+            self._shown_count += 1
+            self.payload = pack
+            self.status = status
+            return self._shown_count
+
+    def _show(self, expl: Explanation, user: str | None = None, **options: Any) -> None:
+        """Show ``expl``. When occlusion (one forward pass per history item) is still to
+        compute, a fast pack (attention, rollout, gradient) is shown at once and the
+        complete one follows from a background thread, unless the view moved on."""
+        if all(expl.has_importance(m) for m in METHODS):
+            pack = self._pack(expl, **options)
+            if user is not None:
+                self._remember(user, expl, pack)
+            self._display(pack)
+            return
+        number = self._display(
+            self._pack(expl, methods=FAST_METHODS, **options), "computing occlusion…"
         )
+        self._background = self._worker.submit(self._complete, number, expl, user, options)
+
+    def _complete(self, number: int, expl: Explanation, user: str | None, options: Any) -> None:
+        if number != self._shown_count:  # the view moved on before this started: skip
+            return
+        try:
+            pack = self._pack(expl, **options)
+        except Exception as err:  # shown in the widget, not lost in the thread
+            with self._lock:
+                if number == self._shown_count:
+                    self.error, self.status = f"could not compute occlusion: {err}", ""
+            return
+        if user is not None:
+            self._remember(user, expl, pack)
+        with self._lock:
+            if number == self._shown_count:
+                self.payload = pack
+                self.status = ""
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the background work (occlusion of the shown history) is done."""
+        if self._background is not None:
+            self._background.result(timeout)
 
     def search_items(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Items whose id or title contains ``query`` (case-insensitive), to add to a history."""
@@ -182,11 +264,11 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     @property
     def n_layers(self) -> int:
-        return int(self.explanation().attentions.shape[0])
+        return int(self._shown.attentions.shape[0])
 
     @property
     def n_heads(self) -> int:
-        return int(self.explanation().attentions.shape[1])
+        return int(self._shown.attentions.shape[1])
 
     # --- validation and updates ----------------------------------------------------------
     @t.validate("user")
@@ -201,21 +283,34 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     @t.observe("user")
     def _show_user(self, change: t.Bunch) -> None:
+        user = change["new"]
         self.status = "loading"
         try:
-            expl, pack = self._explained(change["new"])
+            expl = self._explain(user)
         except AttnWidgetError as err:
             self.error = str(err)
             self.status = ""
             return
-        with self.hold_sync():
-            self.layer = min(self.layer, expl.attentions.shape[0] - 1)
-            self.head = min(self.head, expl.attentions.shape[1] - 1)
-            self.selection = []
-            self.history_edit = []
-            self.payload = pack
-            self.error = ""
-            self.status = ""
+        self._shown = expl
+        self._switching = True
+        try:
+            with self.hold_sync():
+                self.layer = min(self.layer, expl.attentions.shape[0] - 1)
+                self.head = min(self.head, expl.attentions.shape[1] - 1)
+                self.selection = []
+                self.history_edit = []
+                self.error = ""
+        finally:
+            self._switching = False
+        self._show_original(user, expl)
+
+    def _show_original(self, user: str, expl: Explanation) -> None:
+        with self._lock:
+            cached = self._cache.get(user)
+        if cached is not None:
+            self._display(cached[1])
+        else:
+            self._show(expl, user=user)
 
     @t.validate("history_edit")
     def _valid_edit(self, proposal: t.Bunch) -> list[str]:
@@ -229,24 +324,35 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     @t.observe("history_edit")
     def _show_edit(self, change: t.Bunch) -> None:
-        original, pack = self._explained(self.user)
         self.edited = None
-        if change["new"]:
-            try:
-                self.edited = explain_indices(
-                    self.source, self.source.catalog.encode(change["new"]), k=self.k, user=self.user
-                )
-            except AttnWidgetError as err:
-                self.error = str(err)
-                return
-            pack = self._pack(self.edited, what_if=what_if_summary(original, self.edited))
-        self.payload = pack
+        if self._switching:
+            return
+        original = self._explain(self.user)
+        if not change["new"]:
+            self._show_original(self.user, original)
+            return
+        # The edit is of the items the model sees; older ones cut off by max_len still
+        # count as bought (never recommended) but stay out of the model's view.
+        full = self.dataset.sequence(self.user)
+        try:
+            edited = explain_indices(
+                self.source,
+                self.source.catalog.encode(change["new"]),
+                k=self.k,
+                bought_before=full[: len(full) - len(original.history)],
+                user=self.user,
+            )
+        except AttnWidgetError as err:
+            self.error = str(err)
+            return
+        self.edited = edited
         self.error = ""
+        self._show(edited, what_if=what_if_summary(original, edited))
 
     @t.validate("layer", "head")
     def _valid_index(self, proposal: t.Bunch) -> int:
         name, value = proposal["trait"].name, int(proposal["value"])
-        if not self.payload:
+        if self._shown is None:
             return value
         size = self.n_layers if name == "layer" else self.n_heads
         if not 0 <= value < size:
@@ -259,7 +365,7 @@ class AttentionExplorer(anywidget.AnyWidget):
             super().set_state(sync_data)
         except t.TraitError as err:
             self.error = str(err)
-            self.send_state(["user", "layer", "head"])
+            self.send_state(["user", "layer", "head", "history_edit", "method"])
 
     # --- sharing -------------------------------------------------------------------------
     def save_html(self, path: str | Path, users: Sequence[Any] | None = None) -> Path:

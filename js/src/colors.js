@@ -12,6 +12,9 @@ export const MISSING_CSS = "rgb(154,154,154)";
 /** Categorical colours: history items, recommendations, then feature fields. */
 export const HISTORY_CSS = "#4e79a7";
 export const REC_CSS = "#f28e2b";
+/** Importance edges (history item -> explained recommendation); negative importance bars. */
+export const WHY_CSS = "#c04f15";
+export const NEGATIVE_CSS = "#d62728";
 export const FIELD_CSS = ["#76b7b2", "#b07aa1", "#edc948", "#ff9da7", "#9c755f", "#59a14f", "#bab0ac"];
 
 const hex = (s) => [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));

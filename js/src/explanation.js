@@ -20,6 +20,57 @@ function checkShape(name, array, expected) {
 
 const label = (item, i) => String(item.title ?? item.id ?? `#${i}`);
 
+/** A finite number, or null (null, NaN, strings and the like). */
+const finite = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+function readAgreement(table) {
+  const out = {};
+  if (!table || typeof table !== "object") return out;
+  for (const [method, a] of Object.entries(table)) {
+    out[method] = { kendallTau: finite(a?.kendall_tau), top1: finite(a?.top1_agreement) };
+  }
+  return out;
+}
+
+/**
+ * The "why" part of a pack: header.importance + the [methods, n] "importance" array, or
+ * null when the pack has none. A malformed array is reported as a warning, not thrown.
+ */
+function readImportance(info, array, n, warnings) {
+  if (!info || typeof info !== "object" || !Array.isArray(info.methods) || !info.methods.length) return null;
+  const methods = info.methods.map(String);
+  if (!array || array.shape.join() !== [methods.length, n].join()) {
+    const got = array ? `[${array.shape}]` : "missing";
+    warnings.push(`The importance array is ${got}, expected [${methods.length}, ${n}]: the "why" panel is off.`);
+    return null;
+  }
+  const data = asFloat(array);
+  const values = new Map(methods.map((m, i) => [m, data.subarray(i * n, (i + 1) * n)]));
+  return {
+    methods,
+    values,
+    default: methods.includes(info.default) ? String(info.default) : methods[0],
+    agreement: readAgreement(info.agreement),
+    userAgreement: readAgreement(info.user_agreement),
+    nUsers: finite(info.n_users),
+    // methods the kernel has not computed yet (NaN here; a complete pack follows)
+    pending: new Set((Array.isArray(info.pending) ? info.pending : []).map(String)),
+    note: info.note === null || info.note === undefined || info.note === "" ? null : String(info.note),
+  };
+}
+
+const asItems = (list) => (Array.isArray(list) ? list : []).map((item, i) => ({ ...item, label: label(item, i) }));
+
+function readWhatIf(what) {
+  if (!what || typeof what !== "object") return null;
+  return {
+    originalHistory: (what.original_history ?? []).map(String),
+    originalRecs: asItems(what.original_recommendations),
+    entered: asItems(what.entered),
+    left: asItems(what.left),
+  };
+}
+
 export class Explanation {
   /** Build from decodePack() output; throws PackError when shapes disagree. */
   constructor({ header, arrays }) {
@@ -47,6 +98,22 @@ export class Explanation {
       this.warnings.push("Some attention weights are NaN: drawn grey and left out of the statistics.");
     }
     this.means = new Array(L).fill(null);
+    this.target = header.target ? { ...header.target, label: label(header.target, 0) } : null;
+    this.importance = readImportance(header.importance, arrays.importance, n, this.warnings);
+    this.editable = header.editable === true;
+    this.whatIf = readWhatIf(header.what_if);
+  }
+
+  /** Item ids of the history as strings, oldest first (what `history_edit` holds). */
+  historyIds() {
+    return this.history.map((item) => String(item.id));
+  }
+
+  /** The method to show: `wanted` when this pack has it, else the pack's default. */
+  pickMethod(wanted) {
+    const imp = this.importance;
+    if (!imp) return null;
+    return imp.methods.includes(wanted) ? wanted : imp.default;
   }
 
   /** Decode bytes (DataView, typed array or ArrayBuffer) straight into an Explanation. */

@@ -87,3 +87,17 @@ export function buildGraph(expl, { topK = edgesPerQuery(expl.n), minShare = expl
   const overview = expl.n ? attentionEdges(expl.headMean(expl.L - 1), expl.n, topK) : [];
   return { nodes, links, layoutLinks: [...links, ...overview] };
 }
+
+/**
+ * Edges from history items to the recommendation being explained, weighted by one
+ * importance method: the topK largest positive finite values, normalised by the largest
+ * (NaN, zero and negative values get no edge), as { id, source: "h<pos>", target: "r<rank>", weight }.
+ */
+export function importanceEdges(values, rank, topK = 5) {
+  if (!values || !(rank >= 0)) return [];
+  const kept = [...values.keys()].filter((i) => values[i] > 0 && values[i] !== Infinity);
+  kept.sort((a, b) => values[b] - values[a] || a - b);
+  const top = kept.slice(0, topK);
+  const max = top.length ? values[top[0]] : 1;
+  return top.map((pos) => ({ id: `w${pos}`, source: `h${pos}`, target: `r${rank}`, weight: values[pos] / max }));
+}

@@ -5,14 +5,15 @@ import { drag } from "d3-drag";
 import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY } from "d3-force";
 import { select } from "d3-selection";
 import { zoom, zoomIdentity } from "d3-zoom";
-import { FIELD_CSS, HISTORY_CSS, REC_CSS } from "./colors.js";
+import { FIELD_CSS, HISTORY_CSS, REC_CSS, WHY_CSS } from "./colors.js";
 import { card, fmt, h, s, truncate } from "./dom.js";
 import { exportSvg } from "./export.js";
-import { attentionEdges, buildGraph, edgesPerQuery, receivedMass } from "./graph-data.js";
+import { attentionEdges, buildGraph, edgesPerQuery, importanceEdges, receivedMass } from "./graph-data.js";
 
 const W = 720;
 const H = 420;
 const LABELLED = 10; // history labels shown (heaviest nodes) when the history is long
+const WHY_EDGES = 5; // importance edges to the explained recommendation
 
 const colorOf = (d) => (d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length]);
 
@@ -29,6 +30,7 @@ export function createGraphView(links) {
   const stage = svg.append("g");
   const staticLayer = stage.append("g").attr("class", "aw-links-static");
   const attnLayer = stage.append("g").attr("class", "aw-links-attn");
+  const whyLayer = stage.append("g").attr("class", "aw-links-why");
   const nodeLayer = stage.append("g").attr("class", "aw-nodes");
   const zoomer = zoom()
     .scaleExtent([0.25, 8])
@@ -49,6 +51,8 @@ export function createGraphView(links) {
   let nodes = select(null);
   let fixedLinks = select(null);
   let attnLinks = select(null);
+  let whyLinks = select(null);
+  let whyMethod = null;
   let wasMarked = false;
 
   const place = (sel) =>
@@ -67,6 +71,7 @@ export function createGraphView(links) {
     });
     place(fixedLinks);
     place(attnLinks);
+    place(whyLinks);
   }
 
   // Where each kind of node settles: history left -> right in time along the bottom,
@@ -91,13 +96,21 @@ export function createGraphView(links) {
 
   function setExplanation(e) {
     sim?.stop();
+    // The same user and items again (e.g. the complete pack after a fast one): nodes keep
+    // their places and the view its zoom.
+    const before = new Map([...byId.values()].map((d) => [`${d.id}|${d.label}`, d]));
+    const same = expl !== null && e.user === expl.user;
     expl = e;
     const graph = buildGraph(e);
     placeHomes(graph.nodes, e.n);
+    let kept = 0;
     graph.nodes.forEach((d) => {
-      [d.x, d.y] = [d.hx, d.hy];
+      const old = same ? before.get(`${d.id}|${d.label}`) : undefined;
+      [d.x, d.y] = old ? [old.x, old.y] : [d.hx, d.hy];
+      if (old) kept++;
       d.r = d.kind === "rec" ? 6 : d.kind === "feat" ? 3 + 6 * Math.sqrt(Math.min(d.mass / Math.max(e.n, 1), 1)) : 4;
     });
+    const unchanged = kept === graph.nodes.length && kept === before.size;
     byId = new Map(graph.nodes.map((d) => [d.id, d]));
     const lastPos = e.n - 1;
 
@@ -110,6 +123,9 @@ export function createGraphView(links) {
       .attr("stroke-opacity", (d) => (d.weight === null ? 0.25 : 0.15 + 0.6 * d.weight));
     attnLayer.selectAll("line").remove();
     attnLinks = select(null);
+    whyLayer.selectAll("line").remove();
+    whyLinks = select(null);
+    whyMethod = null;
     wasMarked = false;
 
     nodes = nodeLayer
@@ -165,9 +181,13 @@ export function createGraphView(links) {
       .force("y", forceY((d) => d.hy).strength((d) => (d.kind === "rec" ? 0.5 : 0.12)))
       .on("tick", ticked)
       .stop();
-    sim.tick(40); // a head start off-screen; the rest settles in view
+    if (unchanged) sim.alpha(0.05); // already laid out
+    else {
+      sim.tick(40); // a head start off-screen; the rest settles in view
+      svg.call(zoomer.transform, zoomIdentity);
+    }
+    ticked();
     sim.restart();
-    svg.call(zoomer.transform, zoomIdentity);
     renderLegend();
   }
 
@@ -177,6 +197,7 @@ export function createGraphView(links) {
     legend.replaceChildren(
       item(HISTORY_CSS, "history item (size = attention received)"),
       item(REC_CSS, "recommendation"),
+      ...(whyMethod ? [item(WHY_CSS, `edge: ${whyMethod} importance for the top recommendation`)] : []),
       ...fields.map((f) => item(FIELD_CSS[Math.max(expl.fields.indexOf(f), 0) % FIELD_CSS.length], f)),
       h("span", { class: "aw-legend-note", text: `edges: ${edgesPerQuery(expl.n)} strongest key(s) per query · drag nodes · scroll to zoom · double-click resets` }),
     );
@@ -214,6 +235,27 @@ export function createGraphView(links) {
     sim.force("collide").radius((d) => d.r + 2);
   }
 
+  /**
+   * Edges from the most important history items (by `method`, values per history
+   * position) to the recommendation at `rank`; null values or rank < 0 remove them.
+   */
+  function setImportance(values, method, rank) {
+    const edges = importanceEdges(values, rank, WHY_EDGES);
+    for (const l of edges) [l.source, l.target] = [byId.get(l.source), byId.get(l.target)];
+    const drawn = edges.filter((l) => l.source && l.target);
+    whyLinks = whyLayer
+      .selectAll("line")
+      .data(drawn, (d) => d.id)
+      .join((enter) => enter.append("line").attr("class", "aw-link aw-link-why"))
+      .attr("stroke-width", (d) => 0.75 + 3 * d.weight)
+      .attr("stroke-opacity", (d) => 0.2 + 0.6 * d.weight);
+    whyLinks.selectAll("title").remove();
+    whyLinks.append("title").text((d) => `${method} importance ${fmt(d.weight)} of the largest`);
+    place(whyLinks);
+    whyMethod = drawn.length ? method : null;
+    if (expl) renderLegend();
+  }
+
   function highlight(lit, selection) {
     const marked = lit.positions.size + lit.ranks.size + lit.features.size + selection.size > 0;
     if (!marked && !wasMarked) return; // nothing lit before or now: classes are already clear
@@ -229,6 +271,7 @@ export function createGraphView(links) {
     };
     fixedLinks.classed("aw-lit", litLink).classed("aw-dim", (l) => active && !litLink(l));
     attnLinks.classed("aw-lit", litLink).classed("aw-dim", (l) => active && !litLink(l));
+    whyLinks.classed("aw-lit", litLink).classed("aw-dim", (l) => active && !litLink(l));
     nodes
       .classed("aw-lit", (d) => active && isLit(d))
       .classed("aw-dim", (d) => active && !isLit(d) && !near.has(d.id))
@@ -239,6 +282,7 @@ export function createGraphView(links) {
     el: view.el,
     setExplanation,
     setAttention,
+    setImportance,
     highlight,
     destroy() {
       sim?.stop();

@@ -7,7 +7,7 @@ export function createRecsView(links) {
   let expl = null;
   let rows = [];
   const list = h("ol", { class: "aw-recs" });
-  const empty = h("div", { class: "aw-note", text: "No recommendations in this pack." });
+  const empty = h("div", { class: "aw-recs-empty", text: "No recommendations in this pack." });
   const view = card("Recommendations", { className: "aw-recs-card", exportLabel: "CSV", onExport: exportCsv });
   view.body.append(list, empty);
 
@@ -19,7 +19,7 @@ export function createRecsView(links) {
     downloadBlob(new Blob([toCsv(table)], { type: "text/csv" }), `recommendations-${expl.user}.csv`);
   }
 
-  function row(rec, rank) {
+  function row(rec, rank, entered) {
     const target = { kind: "rec", rank };
     const chips = featureValues(rec).map(([field, value]) => {
       const chip = h("span", { class: "aw-chip", text: `${field}: ${value}` });
@@ -29,13 +29,13 @@ export function createRecsView(links) {
     });
     const li = h(
       "li",
-      { class: "aw-rec", "data-rank": rank },
+      { class: `aw-rec${entered ? " aw-rec-new" : ""}`, "data-rank": rank },
       h("span", { class: "aw-rank", text: String(rank + 1) }),
       h(
         "div",
         { class: "aw-rec-main" },
         h("div", { class: "aw-rec-title", title: rec.label, text: rec.label }),
-        h("div", { class: "aw-rec-feats" }, ...chips),
+        h("div", { class: "aw-rec-feats" }, ...(entered ? [h("span", { class: "aw-chip aw-chip-new", text: "new in top-k" })] : []), ...chips),
       ),
       h("span", { class: "aw-score", title: "score", text: fmt(rec.score) }),
     );
@@ -49,10 +49,12 @@ export function createRecsView(links) {
     el: view.el,
     setExplanation(e) {
       expl = e;
-      rows = e.recs.map(row);
+      // after a what-if edit, the recommendations that entered the top-k are marked
+      const entered = new Set((e.whatIf?.entered ?? []).map((r) => String(r.id)));
+      rows = e.recs.map((rec, rank) => row(rec, rank, entered.has(String(rec.id))));
       list.replaceChildren(...rows);
       empty.hidden = rows.length > 0;
-      view.sub.textContent = rows.length ? `top ${rows.length}` : "";
+      view.sub.textContent = rows.length ? `top ${rows.length}${e.whatIf ? ` · ${entered.size} new (what-if)` : ""}` : "";
     },
     highlight(lit) {
       rows.forEach((li, rank) => li.classList.toggle("aw-lit", lit.ranks.has(rank)));

@@ -17,7 +17,7 @@ export const STYLES = `
   max-width: 100%;
 }
 .attnwidget [hidden] { display: none !important; }
-.attnwidget button, .attnwidget input { font: inherit; color: inherit; }
+.attnwidget button, .attnwidget input, .attnwidget select { font: inherit; color: inherit; }
 
 .attnwidget .aw-top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; }
 .attnwidget .aw-controls { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; }
@@ -32,7 +32,7 @@ export const STYLES = `
 .attnwidget .aw-value { min-width: 48px; }
 .attnwidget .aw-toggle { display: inline-flex; align-items: center; gap: 3px; cursor: pointer; }
 .attnwidget .aw-status { margin-left: auto; }
-.attnwidget.aw-loading .aw-grid { opacity: 0.55; transition: opacity 0.2s; }
+.attnwidget.aw-loading .aw-grid, .attnwidget.aw-pending .aw-grid { opacity: 0.55; transition: opacity 0.2s; }
 
 .attnwidget .aw-error, .attnwidget .aw-truncated, .attnwidget .aw-warnings {
   margin: 0; padding: 4px 8px; border-radius: 4px; border-left: 3px solid;
@@ -40,7 +40,7 @@ export const STYLES = `
 .attnwidget .aw-error { border-color: #d62728; background: rgba(214, 39, 40, 0.1); }
 .attnwidget .aw-truncated { border-color: var(--aw-accent); background: rgba(47, 127, 209, 0.08); }
 .attnwidget .aw-warnings { border-color: #e8a33d; background: rgba(232, 163, 61, 0.12); list-style: none; }
-.attnwidget .aw-empty, .attnwidget .aw-note { padding: 16px; text-align: center; opacity: 0.7; }
+.attnwidget .aw-empty, .attnwidget .aw-recs-empty { padding: 16px; text-align: center; opacity: 0.7; }
 
 .attnwidget .aw-grid {
   display: grid; gap: 8px; align-items: start;
@@ -51,6 +51,7 @@ export const STYLES = `
   background: var(--aw-card); padding: 6px 8px 8px;
 }
 .attnwidget .aw-graph-card { grid-column: 1 / -1; }
+.attnwidget.aw-edited .aw-grid { outline: 2px dashed #e8a33d; outline-offset: 3px; border-radius: 6px; }
 .attnwidget .aw-card-head { display: flex; align-items: baseline; gap: 8px; margin-bottom: 4px; }
 .attnwidget .aw-card-title { font-weight: 600; }
 .attnwidget .aw-sub { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -107,6 +108,7 @@ export const STYLES = `
 .attnwidget .aw-link-feat, .attnwidget .aw-link-recfeat { stroke-dasharray: 3 2; }
 .attnwidget .aw-link-rec { stroke: #f28e2b; }
 .attnwidget .aw-link-attn { stroke: var(--aw-accent); }
+.attnwidget .aw-link-why { stroke: #c04f15; }
 .attnwidget .aw-link.aw-lit { stroke-opacity: 0.95; }
 .attnwidget .aw-dim { opacity: 0.12; }
 .attnwidget .aw-node { cursor: pointer; }
@@ -124,4 +126,86 @@ export const STYLES = `
 .attnwidget .aw-legend-item { display: inline-flex; align-items: center; gap: 4px; }
 .attnwidget .aw-legend-item i { display: inline-block; width: 9px; height: 9px; border-radius: 50%; }
 .attnwidget .aw-legend-note { opacity: 0.65; }
+
+.attnwidget .aw-chip-new { border-color: #e8a33d; background: rgba(232, 163, 61, 0.18); font-weight: 600; opacity: 1; }
+.attnwidget .aw-rec-new { box-shadow: inset 3px 0 0 #e8a33d; }
+
+.attnwidget .aw-why-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; }
+.attnwidget .aw-method {
+  padding: 1px 4px; border: 1px solid var(--aw-border); border-radius: 4px;
+  background: var(--jp-input-background, transparent);
+}
+.attnwidget .aw-method option { color: initial; }
+.attnwidget .aw-method-info { opacity: 0.7; font-size: 11px; }
+.attnwidget .aw-agreement { margin: 4px 0; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-agreement-model { font-weight: 600; }
+.attnwidget .aw-agreement-user { opacity: 0.75; }
+.attnwidget .aw-note {
+  margin: 4px 0; padding: 4px 8px; border-left: 3px solid #e8a33d; border-radius: 4px;
+  background: rgba(232, 163, 61, 0.12); overflow-wrap: anywhere;
+}
+.attnwidget .aw-why-top { margin: 2px 0 4px; overflow-wrap: anywhere; }
+.attnwidget .aw-why-absent, .attnwidget .aw-why-missing { opacity: 0.7; font-size: 11px; margin: 4px 0; }
+.attnwidget .aw-importance-bars { list-style: none; margin: 0; padding: 0; max-height: 360px; overflow-y: auto; }
+.attnwidget .aw-imp-row {
+  display: grid; grid-template-columns: 24px minmax(80px, 1fr) minmax(90px, 1.2fr) 44px 20px; gap: 6px;
+  align-items: center; padding: 1px 4px; border-radius: 4px; cursor: pointer;
+}
+.attnwidget .aw-imp-row:hover, .attnwidget .aw-imp-row.aw-lit { background: rgba(47, 127, 209, 0.14); }
+.attnwidget .aw-imp-row.aw-sel { box-shadow: inset 3px 0 0 var(--aw-select); }
+.attnwidget .aw-imp-pos { opacity: 0.6; text-align: right; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-imp-title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attnwidget .aw-imp-last .aw-imp-title { font-style: italic; }
+.attnwidget .aw-imp-top .aw-imp-title { font-weight: 700; }
+.attnwidget .aw-imp-track { position: relative; height: 12px; background: rgba(128, 128, 128, 0.1); border-radius: 2px; }
+.attnwidget .aw-imp-zero {
+  position: absolute; top: -1px; bottom: -1px; left: var(--aw-zero, 0%); width: 1px;
+  background: currentColor; opacity: 0.45;
+}
+.attnwidget .aw-imp-bar { position: absolute; top: 1px; bottom: 1px; border-radius: 2px; }
+.attnwidget .aw-imp-missing .aw-imp-track {
+  background: repeating-linear-gradient(45deg, rgba(154, 154, 154, 0.35) 0 3px, transparent 3px 6px);
+}
+.attnwidget .aw-imp-value { text-align: right; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-imp-negative .aw-imp-value { color: #d62728; }
+.attnwidget .aw-imp-missing .aw-imp-value { opacity: 0.6; }
+.attnwidget .aw-imp-waiting .aw-imp-track { opacity: 0.4; }
+.attnwidget .aw-remove {
+  width: 20px; height: 18px; padding: 0; border: 1px solid var(--aw-border); border-radius: 4px;
+  background: transparent; cursor: pointer; line-height: 1;
+}
+.attnwidget .aw-remove:hover:not(:disabled) { border-color: #d62728; color: #d62728; }
+.attnwidget .aw-remove:disabled, .attnwidget .aw-search-result:disabled { opacity: 0.35; cursor: not-allowed; }
+
+.attnwidget .aw-what-if {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; padding: 4px 8px;
+  border-left: 3px solid #e8a33d; border-radius: 4px; background: rgba(232, 163, 61, 0.16); font-weight: 500;
+}
+.attnwidget .aw-reset-history {
+  margin-left: auto; padding: 1px 10px; border: 1px solid #e8a33d; border-radius: 4px;
+  background: transparent; cursor: pointer;
+}
+.attnwidget .aw-what-if-hint { opacity: 0.75; margin-bottom: 4px; }
+.attnwidget .aw-add-input {
+  width: 100%; box-sizing: border-box; padding: 3px 6px; border: 1px solid var(--aw-border);
+  border-radius: 4px; background: var(--jp-input-background, transparent);
+}
+.attnwidget .aw-search-note, .attnwidget .aw-what-if-status { opacity: 0.7; margin: 2px 0; }
+.attnwidget .aw-search-results { list-style: none; margin: 2px 0 0; padding: 0; max-height: 180px; overflow-y: auto; }
+.attnwidget .aw-search-result {
+  display: flex; justify-content: space-between; gap: 8px; width: 100%; padding: 2px 6px;
+  border: 0; border-radius: 4px; background: transparent; cursor: pointer; text-align: left;
+}
+.attnwidget .aw-search-result:hover:not(:disabled), .attnwidget .aw-search-result:focus { background: rgba(47, 127, 209, 0.14); }
+.attnwidget .aw-result-title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attnwidget .aw-result-id { opacity: 0.6; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-change { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; margin-top: 8px; }
+.attnwidget .aw-change-summary { grid-column: 1 / -1; font-weight: 600; }
+.attnwidget .aw-change-head { opacity: 0.75; }
+.attnwidget .aw-entered, .attnwidget .aw-left { margin: 0; padding-left: 18px; overflow-wrap: anywhere; }
+.attnwidget .aw-entered li::marker { content: "+ "; color: #2ca02c; }
+.attnwidget .aw-left li::marker { content: "− "; color: #d62728; }
+.attnwidget .aw-entered .aw-linked { cursor: pointer; }
+.attnwidget .aw-entered .aw-lit { background: rgba(47, 127, 209, 0.14); }
+.attnwidget .aw-none { opacity: 0.6; list-style: none; }
 `;

@@ -1,6 +1,7 @@
 // AttentionExplorer front end (anywidget). Wires the traits (contract in js/README.md)
 // to the views: packs are decoded once per user, head/layer/mode changes redraw from
-// the decoded tensors, and hover/selection are linked across views.
+// the decoded tensors, and hover/selection are linked across views. The "why" panel
+// switches importance methods locally; what-if edits go to the kernel via `history_edit`.
 import { createBarsView } from "./bars.js";
 import { createControls } from "./controls.js";
 import { h } from "./dom.js";
@@ -11,6 +12,13 @@ import { createRecsView } from "./recs.js";
 import { createSeqView } from "./seq-view.js";
 import { PackSource } from "./source.js";
 import { STYLES } from "./styles.js";
+import { appendId, createWhatIf, removeAt } from "./what-if.js";
+import { createWhyView } from "./why.js";
+
+/** Give up waiting for the kernel's answer to a history edit after this long. */
+const EDIT_TIMEOUT_MS = 30_000;
+
+const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function render({ model, el }) {
   const root = h("div", { class: "attnwidget" });
@@ -22,6 +30,7 @@ function render({ model, el }) {
   let localError = "";
   let archiveError = "";
   let drawnKey = "";
+  let busyTimer = null;
 
   // Errors never escape render or a model callback: they are shown in the widget.
   const guard =
@@ -59,7 +68,9 @@ function render({ model, el }) {
   const bars = createBarsView(links);
   const recs = createRecsView(links);
   const graph = createGraphView(links);
-  const views = [seq, feat, bars, recs, graph];
+  const why = createWhyView(links, { onMethod: guard(chooseMethod), onRemove: guard(removeItem) });
+  const whatIf = createWhatIf(links, { onSearch: guard(search), onAdd: guard(addItem), onReset: guard(resetHistory) });
+  const views = [seq, feat, bars, recs, why, whatIf, graph];
 
   const status = h("span", { class: "aw-status", "aria-live": "polite" });
   const error = h("div", { class: "aw-error", role: "alert" });
@@ -67,7 +78,7 @@ function render({ model, el }) {
   const warnings = h("ul", { class: "aw-warnings" });
   const empty = h("div", { class: "aw-empty" });
   const grid = h("div", { class: "aw-grid" }, ...views.map((v) => v.el));
-  root.append(h("div", { class: "aw-top" }, controls.el, status), error, truncated, warnings, empty, grid);
+  root.append(h("div", { class: "aw-top" }, controls.el, status), error, whatIf.banner, truncated, warnings, empty, grid);
 
   const readView = () => ({
     layer: model.get("layer"),
@@ -115,20 +126,73 @@ function render({ model, el }) {
     if (current.length !== next.length || current.some((p, i) => p !== next[i])) commit("selection", next);
   }
 
+  // --- importance method ("why" panel and graph edges): local, no kernel round trip -------
+  function chooseMethod(method) {
+    commit("method", method);
+    applyMethod();
+  }
+
+  function applyMethod() {
+    if (!expl?.n) return;
+    const method = why.setMethod(String(model.get("method") ?? ""));
+    const rank = expl.target ? expl.recs.findIndex((r) => String(r.id) === String(expl.target.id)) : -1;
+    graph.setImportance(method ? expl.importance.values.get(method) : null, method, rank);
+  }
+
+  // --- what-if editing: the kernel answers a new history_edit with a new payload ---------
+  function setBusy(value) {
+    clearTimeout(busyTimer);
+    if (value) busyTimer = setTimeout(guard(() => setBusy(false)), EDIT_TIMEOUT_MS);
+    why.setBusy(value);
+    whatIf.setBusy(value);
+    root.classList.toggle("aw-pending", value);
+  }
+
+  /** Ask for the explanation of another history (never an empty one: [] means "the original"). */
+  function editHistory(ids) {
+    if (!expl?.editable || !ids?.length || sameList(model.get("history_edit") ?? [], ids)) return;
+    commit("history_edit", ids);
+    setBusy(true);
+  }
+
+  function removeItem(pos) {
+    const ids = expl && removeAt(expl.historyIds(), pos);
+    if (ids) editHistory(ids);
+  }
+
+  function addItem(id) {
+    if (expl) editHistory(appendId(expl.historyIds(), id));
+  }
+
+  function resetHistory() {
+    if (!(model.get("history_edit") ?? []).length) return;
+    commit("history_edit", []);
+    setBusy(true);
+  }
+
+  function search(query) {
+    model.send({ type: "search", query });
+  }
+
   function show(next) {
     if (next === expl) return;
-    const sameUser = expl === null || next?.user === expl.user;
+    // a new user or an edited history moves positions: the selection is dropped
+    const keep = expl === null || (next?.user === expl.user && sameList(next?.historyIds() ?? [], expl.historyIds()));
     expl = next;
     links.reset();
-    if (sameUser) links.selection = new Set(modelSelection());
+    if (keep) links.selection = new Set(modelSelection());
     else syncSelection();
     drawnKey = "";
     const n = expl?.n ?? 0;
     grid.hidden = !n;
     empty.hidden = !!n;
     empty.textContent = expl ? `User '${expl.user}' has no history to explain.` : "No explanation loaded yet.";
-    if (n) for (const v of views) v.setExplanation(expl);
-    else graph.destroy();
+    root.classList.toggle("aw-edited", !!expl?.whatIf);
+    whatIf.banner.hidden = true;
+    if (n) {
+      for (const v of views) v.setExplanation(expl);
+      applyMethod();
+    } else graph.destroy();
     redraw(true);
   }
 
@@ -192,14 +256,22 @@ function render({ model, el }) {
     model.on(event, handler);
     subscriptions.push([event, handler]);
   };
-  on("change:payload", load);
+  on("change:payload", () => {
+    setBusy(false);
+    load();
+  });
   on("change:user", load);
   on("change:archive", () => {
     loadArchive();
     load();
   });
   on("change:users", refreshUsers);
-  on("change:error", showMessages);
+  on("change:error", () => {
+    setBusy(false);
+    showMessages();
+  });
+  on("change:method", applyMethod);
+  on("msg:custom", (msg) => msg?.type === "search_results" && whatIf.showResults(msg));
   on("change:status", showMessages);
   for (const name of ["layer", "head", "layer_mode", "head_mode"]) on(`change:${name}`, () => redraw());
   on("change:selection", () => expl?.n && links.setSelection(modelSelection()));
@@ -211,6 +283,8 @@ function render({ model, el }) {
 
   return () => {
     for (const [event, handler] of subscriptions) model.off(event, handler);
+    clearTimeout(busyTimer);
+    whatIf.destroy();
     graph.destroy();
   };
 }

@@ -56,16 +56,36 @@ export function causal(L, H, n) {
   return out;
 }
 
-/** A synthetic user: n items, L layers, H heads, fields item/category/brand. */
-export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, recs = 3 } = {}) {
+export const METHODS = ["attention", "rollout", "gradient", "occlusion"];
+
+/**
+ * Importance values per method for n items: attention rising, rollout falling, gradient
+ * all NaN, occlusion from -1 upwards (negative first item).
+ */
+export function sampleImportance(n) {
+  return {
+    attention: Array.from({ length: n }, (_, i) => (i + 1) / ((n * (n + 1)) / 2)),
+    rollout: Array.from({ length: n }, (_, i) => (n - i) / ((n * (n + 1)) / 2)),
+    gradient: new Array(n).fill(NaN),
+    occlusion: Array.from({ length: n }, (_, i) => i - 1),
+  };
+}
+
+/**
+ * A synthetic user: n items, L layers, H heads, fields item/category/brand.
+ * With `importance` (true or { values, default, note, agreement, userAgreement, nUsers, pending }) the pack also
+ * has the why-panel fields; `editable` and `whatIf` (the header's what_if) go as given;
+ * `ids` / `recIds` set the history / recommendation ids (default i0, i1, ... / r0, r1, ...).
+ */
+export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, ids, recs = 3, recIds, importance, editable = false, whatIf = null } = {}) {
   const cats = ["cameras", "lenses", "bags"];
   const history = Array.from({ length: n }, (_, i) => ({
-    id: `i${i}`,
+    id: ids?.[i] ?? `i${i}`,
     title: titles?.[i] ?? `Item ${i}`,
     features: { category: cats[i % 3], brand: i % 2 ? "Nikon" : "Canon" },
   }));
   const recommendations = Array.from({ length: recs }, (_, r) => ({
-    id: `r${r}`,
+    id: recIds?.[r] ?? `r${r}`,
     title: `Rec ${r}`,
     score: 3 - r,
     features: { category: cats[r % 3], brand: "Sony" },
@@ -74,14 +94,24 @@ export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, recs = 3 } 
   const rollout = new Float32Array(L * n * n);
   for (let l = 0; l < L; l++) rollout.set(seq.subarray(l * H * n * n, (l * H + 1) * n * n), l * n * n);
   const feat = Array.from({ length: n * 3 }, (_, i) => [0.5, 0.3, 0.2][i % 3]);
-  return encodePack(
-    { user, n_layers: L, n_heads: H, fields: ["item", "category", "brand"], history, recommendations, truncated: null, warnings: [] },
-    {
-      seq_attn: { dtype: "float16", shape: [L, H, n, n], values: seq },
-      rollout: { dtype: "float16", shape: [L, n, n], values: rollout },
-      feat_attn: { dtype: "float32", shape: [n, 3], values: feat },
-    },
-  );
+  const header = { user, n_layers: L, n_heads: H, fields: ["item", "category", "brand"], history, recommendations, truncated: null, warnings: [] };
+  const arrays = {
+    seq_attn: { dtype: "float16", shape: [L, H, n, n], values: seq },
+    rollout: { dtype: "float16", shape: [L, n, n], values: rollout },
+    feat_attn: { dtype: "float32", shape: [n, 3], values: feat },
+  };
+  if (importance) {
+    const opts = importance === true ? {} : importance;
+    const values = opts.values ?? sampleImportance(n);
+    const methods = Object.keys(values);
+    const agreement = opts.agreement ?? { attention: { kendall_tau: 0.1, top1_agreement: 0.2 }, rollout: { kendall_tau: 0.4, top1_agreement: 0.47 }, gradient: { kendall_tau: null, top1_agreement: null }, occlusion: { kendall_tau: 1, top1_agreement: 1 } };
+    header.target = recommendations[0] ?? null;
+    header.importance = { methods, default: opts.default ?? "rollout", agreement, user_agreement: opts.userAgreement ?? agreement, note: opts.note ?? null, ...(opts.nUsers !== undefined ? { n_users: opts.nUsers } : {}), ...(opts.pending ? { pending: opts.pending } : {}) };
+    arrays.importance = { dtype: "float32", shape: [methods.length, n], values: methods.flatMap((m) => Array.from(values[m])) };
+  }
+  header.editable = editable;
+  header.what_if = whatIf;
+  return encodePack(header, arrays);
 }
 
 /** Archive of packs (same layout as payload.encode_archive). */

@@ -1,74 +1,8 @@
 // @vitest-environment jsdom
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { serializeSvg } from "../src/export.js";
-import widget from "../src/widget.js";
-import { encodeArchive, encodePack, fixture, makePack } from "./helpers.js";
-
-// jsdom has no canvas: a 2D context that accepts every call is enough to drive the views.
-beforeAll(() => {
-  const ctx = new Proxy(
-    {
-      measureText: (text) => ({ width: String(text).length * 6 }),
-      createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
-      createLinearGradient: () => ({ addColorStop() {} }),
-    },
-    { get: (target, key) => (key in target ? target[key] : () => {}), set: () => true },
-  );
-  HTMLCanvasElement.prototype.getContext = () => ctx;
-});
-
-/** The part of the anywidget model API the widget uses; set() fires change events. */
-function fakeModel(state) {
-  const handlers = new Map();
-  return {
-    state,
-    saved: 0,
-    get: (name) => state[name],
-    set(name, value) {
-      const changed = state[name] !== value;
-      state[name] = value;
-      if (changed) for (const fn of handlers.get(`change:${name}`) ?? []) fn();
-    },
-    save_changes() {
-      this.saved++;
-    },
-    on: (event, fn) => handlers.set(event, [...(handlers.get(event) ?? []), fn]),
-    off: (event, fn) => handlers.set(event, (handlers.get(event) ?? []).filter((f) => f !== fn)),
-    listenerCount: () => [...handlers.values()].reduce((a, l) => a + l.length, 0),
-  };
-}
-
-const view = (bytes) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const defaults = () => ({
-  user: "u1",
-  users: ["u1", "u2"],
-  layer: 0,
-  head: 0,
-  layer_mode: "layer",
-  head_mode: "head",
-  payload: view(fixture("sample.pack")),
-  archive: new DataView(new ArrayBuffer(0)),
-  error: "",
-  selection: [],
-  status: "",
-});
-
-let cleanups = [];
-function mount(state = {}) {
-  const model = fakeModel({ ...defaults(), ...state });
-  const el = document.createElement("div");
-  document.body.append(el);
-  const cleanup = widget.render({ model, el });
-  cleanups.push(() => {
-    cleanup();
-    el.remove();
-  });
-  return { model, el, cleanup };
-}
-afterEach(() => {
-  for (const fn of cleanups) fn();
-  cleanups = [];
-});
+import { mount, view } from "./harness.js";
+import { encodeArchive, makePack } from "./helpers.js";
 
 const drawCount = (el, sel = "canvas.aw-seq-heatmap") => Number(el.querySelector(sel).dataset.drawCount);
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attnwidget.data import Dataset
+from attnwidget.data import Catalog, Dataset
 from attnwidget.data.features import UNKNOWN
 from attnwidget.errors import DataError, EmptyHistoryError, UnknownItemError, UnknownUserError
 
@@ -143,3 +143,36 @@ def test_reusing_a_catalogue_keeps_indices_and_drops_unknown_items(tables):
     )
     assert ids(again, "q") == [14, 10]
     assert again.metadata["dropped"] == 1
+
+
+def test_aligned_to_translates_histories_into_another_catalogue(tables):
+    inter, items = tables
+    ds = build(inter, items)
+    order = np.arange(ds.n_items, 0, -1)  # same items, indices in reverse order
+    cat = ds.catalog
+    flipped = Catalog(
+        [cat.item_id(i) for i in order],
+        [cat.title(i) for i in order],
+        cat.fields,
+        cat.features[np.r_[0, order]],
+    )
+    to_flipped = np.r_[0, np.argsort(order) + 1]
+    reordered = Dataset(flipped, ds.users, [to_flipped[s] for s in ds.sequences])
+    aligned = reordered.aligned_to(ds.catalog)
+    assert aligned.catalog is ds.catalog
+    for user in ds.users:
+        np.testing.assert_array_equal(aligned.sequence(user), ds.sequence(user))
+        assert list(aligned.history(user)["item_id"]) == list(ds.history(user)["item_id"])
+    assert ds.aligned_to(ds.catalog) is ds
+
+
+def test_aligned_to_names_items_the_catalogue_lacks_or_drops_them(tables):
+    inter, items = tables
+    small = build(inter[inter["item"] != 14], items[items["item"] != 14])
+    ds = build(inter, items)
+    with pytest.raises(UnknownItemError, match=r"1 item\(s\) of the dataset .* 14"):
+        ds.aligned_to(small.catalog)
+    dropped = ds.aligned_to(small.catalog, unknown="drop")
+    assert dropped.metadata["dropped_interactions"] == 1
+    assert 14 not in list(dropped.history("a")["item_id"])
+    assert len(dropped.sequence("a")) == len(ds.sequence("a")) - 1

@@ -8,7 +8,9 @@ from attnwidget.widget.payload import decode_archive, decode_pack
 
 @pytest.fixture
 def explorer(trained, shop):
-    return AttentionExplorer(trained, shop, users=shop.users[:20], k=5)
+    explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5)
+    explorer.wait()  # occlusion of the first user is computed in the background
+    return explorer
 
 
 def test_payload_carries_the_users_attention_as_binary_arrays(explorer, trained, shop):
@@ -60,6 +62,7 @@ def test_explanations_are_cached_per_user_with_a_bound(trained, shop):
     explorer = AttentionExplorer(trained, shop, users=shop.users[:10], cache_size=3)
     for user in shop.users[:6]:
         explorer.user = user
+        explorer.wait()  # the complete explanation is cached when occlusion is done
     assert list(explorer._cache) == shop.users[3:6]
     cached = explorer.explanation(shop.users[5])
     assert explorer.explanation(shop.users[5]) is cached
@@ -110,3 +113,130 @@ def test_dashboard_grid_click_moves_the_explorer_and_bars_follow(explorer):
     assert (explorer.layer, explorer.head) == (1, 0)
     explorer.head_mode = "mean"
     assert list(board.bars.y) != bars_before or explorer.n_heads == 1
+
+
+def payloads_sent(explorer):
+    """Record every payload the explorer sends, in order."""
+    sent = []
+    explorer.observe(lambda change: sent.append(decode_pack(change["new"])), names="payload")
+    return sent
+
+
+def test_the_why_panel_data_matches_the_explanation(explorer):
+    header, arrays = decode_pack(explorer.payload)
+    expl = explorer.explanation()
+    importance = header["importance"]
+    assert importance["methods"] == ["attention", "rollout", "gradient", "occlusion"]
+    assert importance["pending"] == []
+    np.testing.assert_allclose(arrays["importance"], expl.importance[importance["methods"]].T)
+    agreement = {
+        m: a["kendall_tau"] for m, a in importance["agreement"].items() if m != "occlusion"
+    }
+    assert importance["default"] == max(agreement, key=agreement.get)
+    assert importance["n_users"] == 20  # all of the explorer's users (fewer than 30)
+    assert header["target"]["id"] == header["recommendations"][0]["id"]
+    assert header["editable"] is True and header["what_if"] is None
+
+
+def test_a_new_user_draws_at_once_then_gets_occlusion(explorer, shop):
+    sent = payloads_sent(explorer)
+    explorer.user = shop.users[6]
+    explorer.wait()
+    (fast, _), (full, arrays) = sent
+    assert fast["user"] == full["user"] == shop.users[6]
+    assert fast["importance"]["pending"] == ["occlusion"] and full["importance"]["pending"] == []
+    assert np.isfinite(arrays["importance"]).all()
+    assert explorer.status == ""
+    sent.clear()
+    explorer.user = shop.users[0]  # cached: one complete pack
+    assert [p[0]["importance"]["pending"] for p in sent] == [[]]
+
+
+def test_late_occlusion_never_replaces_a_newer_view(explorer, shop):
+    sent = payloads_sent(explorer)
+    explorer.user = shop.users[7]  # occlusion for u7 starts in the background
+    explorer.user = shop.users[0]  # cached: shown at once
+    explorer.wait()
+    header = decode_pack(explorer.payload)[0]
+    assert header["user"] == shop.users[0] and header["importance"]["pending"] == []
+    assert sent[-1][0]["user"] == shop.users[0]
+    assert all(p[0]["user"] != shop.users[7] or p[0]["importance"]["pending"] for p in sent)
+
+
+def test_what_if_removing_an_item_shows_the_edited_history_and_the_change(explorer, trained):
+    original = explorer.explanation()
+    top = int(np.nanargmax(original.importance["occlusion"]))
+    ids = list(original.importance["item_id"])
+    explorer.history_edit = ids[:top] + ids[top + 1 :]
+    explorer.wait()
+    header, _ = decode_pack(explorer.payload)
+    assert [h["id"] for h in header["history"]] == explorer.history_edit
+    # the edited explanation keeps the original target's score change equal to occlusion
+    before = original.scores[original.target]
+    after = explorer.edited.scores[original.target]
+    assert before - after == pytest.approx(original.importance["occlusion"][top], abs=1e-4)
+    what_if = header["what_if"]
+    assert what_if["original_history"] == ids
+    old = [r["id"] for r in what_if["original_recommendations"]]
+    new = [r["id"] for r in header["recommendations"]]
+    assert [r["id"] for r in what_if["entered"]] == [i for i in new if i not in old]
+    assert [r["id"] for r in what_if["left"]] == [i for i in old if i not in new]
+    explorer.history_edit = []  # back to the user's own history
+    assert explorer.edited is None
+    assert decode_pack(explorer.payload)[0]["what_if"] is None
+
+
+def test_what_if_adding_an_item_and_switching_user_resets_it(explorer, shop):
+    ids = list(explorer.explanation().importance["item_id"])
+    added = explorer.search_items("lens")[0]["id"]
+    explorer.history_edit = [*ids, added]
+    assert decode_pack(explorer.payload)[0]["history"][-1]["id"] == added
+    explorer.user = shop.users[3]
+    assert explorer.history_edit == [] and explorer.edited is None
+    assert decode_pack(explorer.payload)[0]["what_if"] is None
+
+
+def test_what_if_with_an_unknown_item_is_a_message_and_keeps_the_view(explorer):
+    before = explorer.payload
+    with pytest.raises(KeyError, match="unknown item 'nope'"):
+        explorer.history_edit = ["nope"]
+    assert "unknown item 'nope'" in explorer.error and explorer.payload == before
+    explorer.set_state({"history_edit": ["nope", "neither"]})  # from the browser
+    assert explorer.history_edit == [] and explorer.payload == before
+
+
+def test_item_search_by_title_or_id_for_the_add_box(explorer, shop):
+    found = explorer.search_items("LENS", limit=3)
+    assert 0 < len(found) <= 3 and all("lens" in f["title"].lower() for f in found)
+    first = shop.items["item_id"].iloc[0]
+    assert {"id": first, "title": shop.items["title"].iloc[0]} in explorer.search_items(first)
+    assert explorer.search_items("   ") == [] and explorer.search_items("zzzz-none") == []
+    sent = []
+    explorer.send = sent.append  # what the kernel would send back to the browser
+    explorer._on_message(explorer, {"type": "search", "query": "lens"}, [])
+    assert sent[0]["type"] == "search_results" and sent[0]["query"] == "lens"
+    assert sent[0]["items"] == explorer.search_items("lens")
+
+
+def test_method_is_validated_and_static_exports_are_not_editable(explorer, tmp_path, monkeypatch):
+    explorer.method = "occlusion"
+    with pytest.raises(traitlets.TraitError):
+        explorer.method = "magic"
+    packs = []
+    monkeypatch.setattr(
+        "attnwidget.widget.explorer.save_html",
+        lambda widget, path, title: packs.extend(decode_archive(widget.archive)) or path,
+    )
+    explorer.save_html(tmp_path / "page.html")
+    assert [decode_pack(p)[0]["editable"] for p in packs] == [False]
+
+
+def test_what_if_on_a_long_history_keeps_the_older_items_as_seen(trained, shop):
+    long_user = next(u for u in shop.users if len(shop.sequence(u)) > trained.config.max_len)
+    explorer = AttentionExplorer(trained, shop, users=[long_user], k=5, agreement_users=0)
+    header, _ = decode_pack(explorer.payload)
+    assert header["truncated"]["shown"] == trained.config.max_len
+    explorer.history_edit = [h["id"] for h in header["history"]]  # the same visible items
+    explorer.wait()
+    what_if = decode_pack(explorer.payload)[0]["what_if"]
+    assert what_if["entered"] == [] and what_if["left"] == []

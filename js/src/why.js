@@ -1,0 +1,241 @@
+// View 7: "why this recommendation": importance of each history item for the top
+// recommendation by a method the user picks (attention / rollout / gradient / occlusion),
+// how well that method agrees with occlusion, and a note when raw attention and occlusion
+// blame different items. Each row can carry a remove button (what-if editing).
+import { cssAt, MISSING_CSS, NEGATIVE_CSS } from "./colors.js";
+import { card, fmt, h } from "./dom.js";
+
+export const METHOD_INFO = {
+  attention: "attention from the prediction position, mean over layers and heads",
+  rollout: "attention rollout through all layers (prediction position)",
+  gradient: "gradient-weighted attention relevance",
+  occlusion: "drop of the recommendation's score when the item is left out",
+};
+
+/** Kendall τ as text: two decimals with a real minus sign, "n/a" when missing. */
+export function fmtTau(value) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "n/a";
+  const text = Math.abs(value).toFixed(2);
+  return value < 0 && text !== "0.00" ? `−${text}` : text;
+}
+
+/** A share in [0, 1] as a whole percentage, "n/a" when missing. */
+export function fmtPercent(value) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "n/a";
+  return `${Math.round(value * 100)}%`;
+}
+
+/**
+ * How far `method` agrees with occlusion: { model, user } lines of text.
+ * model: "Kendall τ vs occlusion 0.40 · top-1 agreement 47% (mean over 30 users)";
+ * user: "this user: τ 0.56 · same top item as occlusion: no". Missing figures read "n/a".
+ */
+export function agreementText(importance, method) {
+  if (!importance) return { model: "", user: "" };
+  if (method === "occlusion") {
+    return { model: "Occlusion is the reference the other methods are compared with.", user: "" };
+  }
+  const a = importance.agreement[method] ?? {};
+  const n = importance.nUsers;
+  const over = n === null || n === undefined ? "model mean over sampled users" : `mean over ${n} user${n === 1 ? "" : "s"}`;
+  const model = `Kendall τ vs occlusion ${fmtTau(a.kendallTau)} · top-1 agreement ${fmtPercent(a.top1)} (${over})`;
+  if (importance.pending?.has("occlusion")) return { model, user: "this user: waiting for occlusion to be computed…" };
+  const u = importance.userAgreement[method];
+  if (!u) return { model, user: "" };
+  const same = u.top1 === null ? "n/a" : u.top1 >= 0.5 ? "yes" : "no";
+  return { model, user: `this user: τ ${fmtTau(u.kendallTau)} · same top item as occlusion: ${same}` };
+}
+
+/**
+ * Horizontal bar geometry for importance values that may be NaN or negative.
+ * Returns { zero, bars, top, missing }: zero = position of the zero line in [0, 1];
+ * bars[i] = { value, missing, negative, left, width } (fractions of the track);
+ * top = index of the largest finite value (-1 if none).
+ */
+export function barLayout(values) {
+  let pos = 0;
+  let neg = 0;
+  let top = -1;
+  let missing = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      missing++;
+      continue;
+    }
+    if (v > pos) pos = v;
+    if (-v > neg) neg = -v;
+    if (top < 0 || v > values[top]) top = i;
+  }
+  const span = pos + neg;
+  const zero = span > 0 ? neg / span : 0;
+  const bars = Array.from(values, (v) => {
+    if (!Number.isFinite(v)) return { value: v, missing: true, negative: false, left: 0, width: 0 };
+    const width = span > 0 ? Math.abs(v) / span : 0;
+    return { value: v, missing: false, negative: v < 0, left: v < 0 ? zero - width : zero, width };
+  });
+  return { zero, bars, top, missing, max: pos };
+}
+
+/**
+ * @param links shared highlight state
+ * @param {{ onMethod(method), onRemove(pos) }} on user actions
+ */
+export function createWhyView(links, on) {
+  let expl = null;
+  let method = null;
+  let rows = [];
+  let busy = false;
+
+  const select = h("select", { class: "aw-method", "aria-label": "importance method" });
+  const info = h("span", { class: "aw-method-info" });
+  const agreement = h("div", { class: "aw-agreement" });
+  const modelLine = h("div", { class: "aw-agreement-model" });
+  const userLine = h("div", { class: "aw-agreement-user" });
+  agreement.append(modelLine, userLine);
+  const note = h("div", { class: "aw-note", role: "note" });
+  const top = h("div", { class: "aw-why-top" });
+  const list = h("ol", { class: "aw-importance-bars" });
+  const missing = h("div", { class: "aw-why-missing" });
+  const absent = h("div", { class: "aw-why-absent", text: "This explanation carries no importance scores." });
+  const controls = h(
+    "div",
+    { class: "aw-why-controls" },
+    h("label", { class: "aw-control" }, h("span", { class: "aw-control-name", text: "Importance by" }), select),
+    info,
+  );
+  const head = h("div", { class: "aw-why-head" }, controls, agreement, note, top);
+  const view = card("Why this recommendation", { className: "aw-why" });
+  view.body.append(absent, head, list, missing);
+
+  select.addEventListener("change", () => on.onMethod(select.value));
+
+  function row(item, pos) {
+    const target = { kind: "hist", pos };
+    const bar = h("span", { class: "aw-imp-bar" });
+    const value = h("span", { class: "aw-imp-value" });
+    const li = h(
+      "li",
+      { class: "aw-imp-row", "data-pos": pos },
+      h("span", { class: "aw-imp-pos", text: String(pos + 1) }),
+      h("span", { class: "aw-imp-title", title: item.label, text: item.label }),
+      h("span", { class: "aw-imp-track" }, h("span", { class: "aw-imp-zero" }), bar),
+      value,
+    );
+    if (pos === expl.n - 1) li.classList.add("aw-imp-last");
+    if (expl.editable) {
+      const remove = h("button", { class: "aw-remove", type: "button", text: "×" });
+      remove.addEventListener("click", (event) => {
+        event.stopPropagation();
+        on.onRemove(pos);
+      });
+      li.append(remove);
+    }
+    li.addEventListener("mouseenter", () => links.setHover(target));
+    li.addEventListener("mouseleave", () => links.setHover(null));
+    li.addEventListener("click", (event) => links.click(target, event.shiftKey));
+    return { li, bar, value, remove: li.querySelector(".aw-remove") };
+  }
+
+  function updateRemoveButtons() {
+    const last = rows.length <= 1;
+    for (const [pos, r] of rows.entries()) {
+      if (!r.remove) continue;
+      r.remove.disabled = last || busy;
+      const title = expl.history[pos].label;
+      r.remove.title = last ? "A history needs at least one item" : `Remove '${title}' from the history (what if?)`;
+      r.remove.setAttribute("aria-label", r.remove.title);
+    }
+  }
+
+  function draw() {
+    const imp = expl.importance;
+    const values = imp.values.get(method);
+    const pending = imp.pending.has(method);
+    const layout = barLayout(values);
+    list.dataset.method = method;
+    list.classList.toggle("aw-imp-waiting", pending);
+    const scale = layout.max || 1;
+    for (const [i, b] of layout.bars.entries()) {
+      const r = rows[i];
+      r.li.classList.toggle("aw-imp-missing", b.missing);
+      r.li.classList.toggle("aw-imp-negative", b.negative);
+      r.li.classList.toggle("aw-imp-top", i === layout.top);
+      r.li.style.setProperty("--aw-zero", `${(layout.zero * 100).toFixed(2)}%`);
+      r.bar.style.left = `${(b.left * 100).toFixed(2)}%`;
+      r.bar.style.width = b.missing ? "0%" : `${Math.max(b.width * 100, b.value ? 0.5 : 0).toFixed(2)}%`;
+      r.bar.style.background = b.missing ? MISSING_CSS : b.negative ? NEGATIVE_CSS : cssAt(0.25 + (0.75 * b.value) / scale);
+      r.value.textContent = b.missing ? (pending ? "…" : "n/a") : fmt(b.value);
+      const where = `history item ${i + 1} of ${expl.n}${i === expl.n - 1 ? " (prediction position)" : ""}`;
+      r.li.title = `${expl.history[i].label}\n${where}\n${method}: ${b.missing ? "n/a" : fmt(b.value, 4)}`;
+    }
+    list.dataset.drawCount = String(Number(list.dataset.drawCount ?? 0) + 1);
+    top.textContent = pending
+      ? `Computing ${method} scores… they follow in a moment.`
+      : layout.top >= 0
+        ? `Most important by ${method}: ${expl.history[layout.top].label}`
+        : `No ${method} scores for this history.`;
+    const notes = [];
+    if (!pending && layout.missing && layout.missing < values.length) notes.push(`${layout.missing} item(s) without a ${method} score (n/a).`);
+    if (layout.zero > 0) notes.push("Negative = the recommendation's score goes up without the item.");
+    missing.textContent = notes.join(" ");
+    missing.hidden = notes.length === 0;
+    info.textContent = METHOD_INFO[method] ?? "";
+    const text = agreementText(imp, method);
+    modelLine.textContent = text.model;
+    userLine.textContent = text.user;
+    userLine.hidden = !text.user;
+    select.value = method;
+  }
+
+  return {
+    el: view.el,
+    setExplanation(e) {
+      expl = e;
+      const imp = e.importance;
+      absent.hidden = !!imp;
+      head.hidden = !imp;
+      missing.hidden = true;
+      const target = e.target?.label;
+      view.sub.textContent = target ? `of ${target}${e.whatIf ? " (edited history)" : ""}` : "";
+      rows = e.history.map(row);
+      list.replaceChildren(...rows.map((r) => r.li));
+      delete list.dataset.method;
+      updateRemoveButtons();
+      method = null;
+      if (!imp) return;
+      select.replaceChildren(
+        ...imp.methods.map((m) => {
+          const all = imp.values.get(m);
+          const none = all.length > 0 && all.every((v) => !Number.isFinite(v));
+          const state = imp.pending.has(m) ? " — computing…" : none ? " — n/a" : "";
+          const text = `${m}${m === imp.default ? " (agrees best with occlusion)" : ""}${state}`;
+          return h("option", { value: m, text });
+        }),
+      );
+      note.textContent = imp.note ?? "";
+      note.hidden = !imp.note;
+    },
+    /** Show `wanted` (falls back to the pack's default); returns the method shown. */
+    setMethod(wanted) {
+      if (!expl?.importance) return null;
+      const next = expl.pickMethod(wanted);
+      if (next !== method) {
+        method = next;
+        draw();
+      }
+      return method;
+    },
+    /** While an edit is on its way to the kernel the remove buttons are off. */
+    setBusy(value) {
+      busy = value;
+      if (expl) updateRemoveButtons();
+    },
+    highlight(lit, selection) {
+      for (const [pos, r] of rows.entries()) {
+        r.li.classList.toggle("aw-lit", lit.positions.has(pos));
+        r.li.classList.toggle("aw-sel", selection.has(pos));
+      }
+    },
+  };
+}

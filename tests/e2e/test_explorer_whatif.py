@@ -1,0 +1,160 @@
+"""The "why this recommendation" panel and what-if history editing in the Voila demo app.
+
+Headless Chromium with a live kernel (``voila_app``): the panel shows importance bars by a
+method (default: the one agreeing best with occlusion) with its agreement figure; switching the
+method redraws the bars in the browser; removing a history item (``.aw-remove``) or adding one
+found by a search (``.aw-add-input`` -> ``.aw-search-result``) makes the kernel answer with the
+edited history's explanation, shown with the recommendations that entered or left the top-k;
+``.aw-reset-history`` goes back to the original.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from explorer_page import (
+    assert_heatmap_drawn,
+    draw_count,
+    rec_titles,
+    wait_drawn,
+    wait_for_redraw,
+    wait_for_text,
+    widget_root,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
+# Training the demo model (first test of a session) takes ~1 min on 2 idle cores.
+pytestmark = pytest.mark.timeout(600)
+APP_TIMEOUT_MS = 120_000  # kernel start + demo model load + dashboard's entropy grid
+METHODS = ("attention", "rollout", "gradient", "occlusion")
+BARS = ".aw-importance-bars"
+
+
+def open_app(page: Page, url: str) -> Locator:
+    """Load the app and wait until the explorer and its why panel have drawn."""
+    page.goto(url, timeout=APP_TIMEOUT_MS)
+    root = widget_root(page)
+    wait_drawn(root, timeout_ms=APP_TIMEOUT_MS)
+    root.locator(f"{BARS}[data-method]").wait_for(state="visible")
+    return root
+
+
+def bar_state(root: Locator) -> list[tuple[str, str, str]]:
+    """(left, width, value text) of each importance bar, oldest history item first."""
+    return root.locator(f"{BARS} .aw-imp-row").evaluate_all(
+        """rows => rows.map(r => {
+            const bar = r.querySelector(".aw-imp-bar");
+            return [bar.style.left, bar.style.width, r.querySelector(".aw-imp-value").textContent];
+        })"""
+    )
+
+
+def history_titles(root: Locator) -> list[str]:
+    return root.locator(f"{BARS} .aw-imp-title").all_text_contents()
+
+
+def wait_for_edit(page: Page, root: Locator, before: int) -> None:
+    """Wait until the kernel's answer to an edit has been drawn (new pack, no pending edit)."""
+    wait_for_redraw(page, root, before)
+    page.wait_for_function("el => !el.classList.contains('aw-pending')", arg=root.element_handle())
+
+
+def test_why_panel_method_switch(
+    page: Page, voila_app: str, console_errors: list[str], screenshot
+) -> None:
+    """The why panel shows a default method with its agreement figure; another method redraws
+    the bars locally (no kernel round trip needed) and re-weights the graph's importance edges."""
+    root = open_app(page, voila_app)
+    why = root.locator(".aw-why")
+    assert why.is_visible()
+    select = why.locator("select.aw-method")
+    default = select.input_value()
+    assert default in METHODS and default != "occlusion", default
+    assert root.locator(BARS).get_attribute("data-method") == default
+    agreement = why.locator(".aw-agreement").text_content() or ""
+    assert "Kendall τ vs occlusion" in agreement and "top-1 agreement" in agreement, agreement
+    note = why.locator(".aw-note")
+    if note.is_visible():
+        assert "first" in (note.text_content() or "")
+    assert len(history_titles(root)) == root.locator(".aw-remove").count() > 1
+    before = bar_state(root)
+    assert any(width not in ("", "0%") for _, width, _ in before), before
+
+    other = "occlusion"
+    select.select_option(other)
+    wait_for_text(
+        page, why.locator(".aw-agreement"), "t => t.includes('reference')"
+    )  # occlusion is the reference the others are compared with
+    assert root.locator(BARS).get_attribute("data-method") == other
+    after = bar_state(root)
+    assert after != before, "switching the method left the bars as they were"
+    assert why.locator(".aw-why-top").text_content().startswith(f"Most important by {other}:")
+    assert root.locator("svg.aw-graph .aw-link-why").count() >= 1
+
+    select.select_option("attention")
+    root.locator(f"{BARS}[data-method='attention']").wait_for()
+    assert bar_state(root) != after
+    screenshot("voila-why-panel")
+    assert console_errors == []
+
+
+def test_what_if_remove_reset_and_add(
+    page: Page, voila_app: str, console_errors: list[str], screenshot
+) -> None:
+    """Removing a history item changes the recommendations and lists what entered/left the
+    top-k; reset restores the original; an item found by part of its title can be added."""
+    root = open_app(page, voila_app)
+    original_recs = rec_titles(root)
+    original_history = history_titles(root)
+    banner = root.locator(".aw-what-if")
+    assert not banner.is_visible()
+    assert not root.locator(".aw-entered").is_visible()
+
+    # remove the newest item (the prediction position): the recommendations change
+    before = draw_count(root)
+    root.locator(".aw-remove").last.click()
+    wait_for_edit(page, root, before)
+    banner.wait_for(state="visible")
+    assert "edited history (1 item removed, 0 items added" in (banner.text_content() or "")
+    assert history_titles(root) == original_history[:-1]
+    edited_recs = rec_titles(root)
+    assert edited_recs != original_recs, "removing the newest item left the recommendations"
+    entered = root.locator(".aw-entered li").all_text_contents()
+    left = root.locator(".aw-left li").all_text_contents()
+    assert root.locator(".aw-entered").is_visible() and root.locator(".aw-left").is_visible()
+    if set(edited_recs) != set(original_recs):
+        assert set(entered) == set(edited_recs) - set(original_recs), entered
+        assert set(left) == set(original_recs) - set(edited_recs), left
+    assert_heatmap_drawn(root.locator("canvas.aw-seq-heatmap"))
+    screenshot("voila-what-if-removed")
+
+    # back to the original history
+    before = draw_count(root)
+    root.locator(".aw-reset-history").click()
+    wait_for_edit(page, root, before)
+    banner.wait_for(state="hidden")
+    assert rec_titles(root) == original_recs
+    assert history_titles(root) == original_history
+    assert not root.locator(".aw-entered").is_visible()
+
+    # add a recommended item found by part of its title: it joins the history and, now seen,
+    # leaves the recommendations
+    wanted = original_recs[2]
+    query = " ".join(wanted.split()[:2])
+    box = root.locator("input.aw-add-input")
+    box.fill(query)
+    result = root.locator(".aw-search-result", has_text=wanted).first
+    result.wait_for(state="visible")
+    before = draw_count(root)
+    result.click()
+    wait_for_edit(page, root, before)
+    banner.wait_for(state="visible")
+    assert "0 items removed, 1 item added" in (banner.text_content() or "")
+    assert history_titles(root) == [*original_history, wanted]
+    assert wanted not in rec_titles(root)
+    assert wanted in root.locator(".aw-left li").all_text_contents()
+    screenshot("voila-what-if-added")
+    assert console_errors == []
