@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,9 @@ def _bundle() -> Path:
 
 
 FAST_METHODS = ("attention", "rollout", "gradient")
+# Occlusion starts this long after a view is shown, so the browser can draw the fast pack
+# on a free core, and flipping quickly through users skips work that would be stale.
+BACKGROUND_DELAY_S = 0.3
 
 
 class UnknownUserTraitError(t.TraitError, UnknownUserError):
@@ -220,6 +224,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         self._background = self._worker.submit(self._complete, number, expl, user, options)
 
     def _complete(self, number: int, expl: Explanation, user: str | None, options: Any) -> None:
+        time.sleep(BACKGROUND_DELAY_S)  # let the fast pack travel and draw first
         if number != self._shown_count:  # the view moved on before this started: skip
             return
         try:
