@@ -8,16 +8,22 @@ from typing import Any
 
 import numpy as np
 
+from ..data import Catalog
 from ..explain import METHODS, Explanation, kendall_tau, top1_agreement
 from .payload import encode_pack
 
 Agreement = Mapping[str, Mapping[str, float]]
 
 
+def _item_id(catalog: Catalog, index: int) -> int | str:
+    """An item id as JSON can carry it (ints and strings as they are, others as text)."""
+    item_id = catalog.item_id(int(index))
+    return item_id if isinstance(item_id, int | str) else str(item_id)
+
+
 def _item(expl: Explanation, index: int) -> dict[str, Any]:
-    item_id = expl.catalog.item_id(int(index))
     return {
-        "id": item_id if isinstance(item_id, int | str) else str(item_id),
+        "id": _item_id(expl.catalog, index),
         "title": expl.catalog.title(int(index)),
         "features": expl.catalog.feature_labels(int(index)),
     }
@@ -77,11 +83,13 @@ def what_if_summary(original: Explanation, edited: Explanation) -> dict[str, Any
     before = [int(i) for i in original.recommendations]
     after = [int(i) for i in edited.recommendations]
 
+    catalog = original.catalog
+
     def described(indices: list[int]) -> list[dict[str, Any]]:
-        return [{k: _item(original, i)[k] for k in ("id", "title")} for i in indices]
+        return [{"id": _item_id(catalog, i), "title": catalog.title(i)} for i in indices]
 
     return {
-        "original_history": [_item(original, i)["id"] for i in original.history],
+        "original_history": [_item_id(catalog, i) for i in original.history],
         "original_recommendations": described(before),
         "entered": described([i for i in after if i not in before]),
         "left": described([i for i in before if i not in after]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -129,7 +130,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         if not chosen:
             raise ValueError("users is empty: give at least one user to explore")
         for u in chosen:
-            dataset.user_position(u)  # raises UnknownUserError naming the user
+            self.dataset.user_position(u)  # raises UnknownUserError naming the user
         super().__init__(users=[str(u) for u in chosen], **kwargs)
         self.on_msg(self._on_message)
         self.user = str(chosen[0])
@@ -139,20 +140,24 @@ class AttentionExplorer(anywidget.AnyWidget):
         """The (cached) explanation of ``user`` (default: the current user), all methods."""
         return self._explained(self.user if user is None else str(user))[0]
 
-    def _explain(self, user: str) -> Explanation:
+    def _cached(self, user: str) -> tuple[Explanation, bytes] | None:
+        """The user's complete explanation and pack, if kept (marked as recently used)."""
         with self._lock:
-            if user in self._cache:
-                self._cache.move_to_end(user)
-                return self._cache[user][0]
+            if user not in self._cache:
+                return None
+            self._cache.move_to_end(user)
+            return self._cache[user]
+
+    def _explain(self, user: str) -> Explanation:
+        if (cached := self._cached(user)) is not None:
+            return cached[0]
         position = self.dataset.user_position(user)
         return explain(self.source, self.dataset, self.dataset.users[position], k=self.k)
 
     def _explained(self, user: str) -> tuple[Explanation, bytes]:
         """The user's explanation with every method computed, and its pack (cached)."""
-        with self._lock:
-            if user in self._cache:
-                self._cache.move_to_end(user)
-                return self._cache[user]
+        if (cached := self._cached(user)) is not None:
+            return cached
         expl = self._explain(user)
         pack = self._pack(expl)
         self._remember(user, expl, pack)
@@ -252,15 +257,12 @@ class AttentionExplorer(anywidget.AnyWidget):
         if not needle:
             return []
         catalog = self.source.catalog
-        found = []
-        for index, (item_id, title) in enumerate(
-            zip(catalog.item_ids, catalog.titles, strict=True), 1
-        ):
-            if needle in title.lower() or needle in str(item_id).lower():
-                found.append({"id": str(item_id), "title": title, "index": index})
-                if len(found) >= limit:
-                    break
-        return [{"id": f["id"], "title": f["title"]} for f in found]
+        found = (
+            {"id": str(item_id), "title": title}
+            for item_id, title in zip(catalog.item_ids, catalog.titles, strict=True)
+            if needle in title.lower() or needle in str(item_id).lower()
+        )
+        return list(itertools.islice(found, max(0, limit)))
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "search":
@@ -310,9 +312,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         self._show_original(user, expl)
 
     def _show_original(self, user: str, expl: Explanation) -> None:
-        with self._lock:
-            cached = self._cache.get(user)
-        if cached is not None:
+        if (cached := self._cached(user)) is not None:
             self._display(cached[1])
         else:
             self._show(expl, user=user)
