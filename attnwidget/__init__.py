@@ -8,6 +8,7 @@ from .errors import (
     CheckpointError,
     DataError,
     EmptyHistoryError,
+    NothingToRecommendError,
     UnknownItemError,
     UnknownUserError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Dataset",
     "EmptyHistoryError",
     "Explanation",
+    "NothingToRecommendError",
     "PopularityBaseline",
     "SASRec",
     "SASRecConfig",

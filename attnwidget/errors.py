@@ -32,3 +32,7 @@ class UnknownItemError(_NamedKeyError):
 
 class CheckpointError(AttnWidgetError, ValueError):
     """A checkpoint file that is missing, damaged or not written by attnwidget."""
+
+
+class NothingToRecommendError(AttnWidgetError, ValueError):
+    """No item can be recommended: the history covers the catalogue, or every score is NaN/-inf."""
