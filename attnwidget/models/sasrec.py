@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import pickle
-import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +15,8 @@ from torch import nn
 
 from ..data import Catalog, Dataset
 from ..errors import CheckpointError, DataError, EmptyHistoryError
+from .checkpoint import check_weights, read_checkpoint, write_checkpoint
 from .layers import AttentionBlock, FeatureAttention
-
-CHECKPOINT_FORMAT = "attnwidget.sasrec"
-CHECKPOINT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -211,56 +207,38 @@ class SASRec(nn.Module):
 
     # --- checkpoints ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write config, weights and the catalogue (id maps, titles, feature vocabularies)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "version": CHECKPOINT_VERSION,
-                "config": asdict(self.config),
-                "catalog": self.catalog.to_state(),
-                "state_dict": self.state_dict(),
-            },
-            path,
+        """Write config, weights and the catalogue (id maps, titles, feature vocabularies).
+
+        The write is atomic (see :mod:`attnwidget.models.checkpoint`): a save that fails or is
+        interrupted leaves any file already at ``path`` byte-identical.
+
+        Raises:
+            CheckpointError: if ``path`` is a directory or its folder cannot be created.
+            OSError: if writing fails (e.g. the disk is full); the old file is kept.
+        """
+        return write_checkpoint(
+            path, asdict(self.config), self.catalog.to_state(), self.state_dict()
         )
-        return path
 
     @classmethod
     def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> SASRec:
-        """Read a checkpoint written by :meth:`save`.
+        """Read a checkpoint written by :meth:`save` (any version this attnwidget reads).
 
-        Uses ``torch.load(weights_only=True)``: no pickled code runs.
+        Uses ``torch.load(weights_only=True)``: no pickled code runs. The file's checksum,
+        catalogue, config and weight shapes are checked before the model is built.
+
+        Raises:
+            CheckpointError: naming ``path`` and what is wrong, for any bad file.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
+        defaults = {f.name: f.default for f in fields(SASRecConfig)}
+        contents = read_checkpoint(path, defaults)
         try:
-            state = torch.load(path, map_location=map_location, weights_only=True)
-        except (
-            pickle.UnpicklingError,
-            RuntimeError,
-            EOFError,
-            zipfile.BadZipFile,
-            ValueError,
-        ) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise CheckpointError(
-                f"{str(path)!r} is not a readable attnwidget checkpoint ({first})"
-            ) from None
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise CheckpointError(f"{str(path)!r} is not an attnwidget SASRec checkpoint")
-        if state.get("version") != CHECKPOINT_VERSION:
-            raise CheckpointError(
-                f"{str(path)!r} has checkpoint version {state.get('version')}, "
-                f"expected {CHECKPOINT_VERSION}"
-            )
-        try:
-            model = cls(Catalog.from_state(state["catalog"]), **state["config"])
-            model.load_state_dict(state["state_dict"])
-        except (KeyError, TypeError, RuntimeError) as err:
-            raise CheckpointError(f"{str(path)!r} is damaged: {err}") from None
-        return model.eval()
+            model = cls(Catalog.from_state(contents.catalog), **contents.config)
+        except Exception as err:  # the load boundary: a value the checks above let through
+            raise CheckpointError(f"checkpoint {str(path)!r} is damaged: {err}") from None
+        check_weights(path, contents.state_dict, model.state_dict())
+        model.load_state_dict(contents.state_dict)
+        return model.to(map_location).eval()
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -18,6 +18,8 @@ from pathlib import Path
 from ipywidgets import DOMWidget
 from ipywidgets.embed import dependency_state, embed_data, escape_script
 
+from ..atomic_write import atomic_write
+
 _VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 
 # Widget modules the inlined scripts can render; any other module would be fetched from a CDN.
@@ -72,7 +74,8 @@ def save_html(
 
     Args:
         widgets: One widget or a sequence of widgets; each becomes a view, in order.
-        path: Where to write the ``.html`` file (parent folders must exist).
+        path: Where to write the ``.html`` file (missing parent folders are created). The write
+            is atomic: if it fails or is interrupted, a file already at ``path`` is kept as it was.
         title: The page title.
 
     Returns:
@@ -83,6 +86,9 @@ def save_html(
         ValueError: If ``widgets`` is empty, or a widget needs a front-end module that is not
             inlined (it would be fetched from a CDN).
         FileNotFoundError: If the vendored JavaScript files from the front-end build are missing.
+        IsADirectoryError: If ``path`` is a directory.
+        NotADirectoryError: If a parent of ``path`` is a file.
+        OSError: If the page cannot be written (e.g. the disk is full); the old file is kept.
     """
     views = [widgets] if isinstance(widgets, DOMWidget) else widgets
     if not isinstance(views, Sequence) or isinstance(views, str):
@@ -113,9 +119,9 @@ def save_html(
             _VIEW.format(spec=escape_script(json.dumps(spec))) for spec in data["view_specs"]
         ),
     )
-    out = Path(path)
-    out.write_text(page, encoding="utf-8")
-    return out
+    with atomic_write(path) as file:
+        file.write(page.encode("utf-8"))
+    return Path(path)
 
 
 def _read_vendor(name: str) -> str:
