@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .errors import AttnWidgetError, DataError
+from .requirements_check import require
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -31,10 +34,26 @@ def _print_metrics(table: pd.DataFrame) -> None:
 
 def _demo(args: argparse.Namespace) -> None:
     from .app import serve, write_app_notebook
-    from .demo_model import cache_dir, demo_model
+    from .demo_model import (
+        DEMO_TRAINING_SECONDS_2_CORES,
+        cache_dir,
+        demo_dataset,
+        demo_model_on,
+        demo_model_path,
+    )
     from .evaluate import evaluate
 
-    model, dataset = demo_model(retrain=args.retrain)
+    if not args.metrics:
+        require("demo")  # before a minute of training, not after it
+    dataset = demo_dataset()
+    path = demo_model_path(dataset)
+    if args.retrain or not path.is_file():
+        print(
+            f"Training the demo model on the synthetic shop (first run only; about "
+            f"{DEMO_TRAINING_SECONDS_2_CORES} s on 2 CPU cores). It is cached in {path}.",
+            flush=True,
+        )
+    model, dataset = demo_model_on(dataset, retrain=args.retrain)
     print(dataset)
     if args.metrics:
         _print_metrics(evaluate(model, dataset))
@@ -42,6 +61,8 @@ def _demo(args: argparse.Namespace) -> None:
     notebook = write_app_notebook(cache_dir() / "app" / "attnwidget_app.ipynb")
     process = serve(notebook, port=args.port)
     print(f"attnwidget demo is serving at {process.url}  (Ctrl+C stops it)", flush=True)
+    if not args.no_browser:
+        webbrowser.open(process.url)
     try:
         process.wait()
     except KeyboardInterrupt:
@@ -88,10 +109,22 @@ def _load(args: argparse.Namespace) -> Dataset:
     return {"recbole": load_recbole, "movielens": load_movielens}[fmt](args.data)
 
 
+def _check_target(path: str) -> Path:
+    """Refuse, before any long work, an output path that cannot become a file."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise DataError(f"--out {str(target)!r} is a directory: give a file name inside it")
+    parent = next((p for p in target.absolute().parents if p.exists()), None)
+    if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+        raise DataError(f"--out {str(target)!r} cannot be written: {str(parent)!r} is not writable")
+    return target
+
+
 def _train(args: argparse.Namespace) -> None:
     from .evaluate import evaluate
     from .models import SASRec, fit
 
+    _check_target(args.out)
     dataset = _load(args)
     print(dataset)
     model = SASRec(
@@ -121,6 +154,8 @@ def _train(args: argparse.Namespace) -> None:
 def _export(args: argparse.Namespace) -> None:
     from .models import SASRec
 
+    require("export")
+    _check_target(args.out)
     model = SASRec.load(args.model)
     dataset = _load(args).aligned_to(model.catalog, unknown="drop")
     if dropped := dataset.metadata.get("dropped_interactions"):
@@ -170,10 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="serve the explorer app (Voila) for a SASRec trained on the synthetic shop",
-        description="Train (or load the cached) demo model on the synthetic shop and serve the "
-        "explorer app with Voila on 127.0.0.1; prints the URL.",
+        description="Train (or load the cached) demo model on the synthetic shop, serve the "
+        "explorer app with Voila on 127.0.0.1, print its URL and open it in the default browser.",
     )
     demo.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    demo.add_argument(
+        "--no-browser", action="store_true", help="print the URL only; do not open a browser"
+    )
     demo.add_argument("--retrain", action="store_true", help="ignore the cached demo model")
     demo.add_argument(
         "--metrics",

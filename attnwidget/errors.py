@@ -36,3 +36,7 @@ class CheckpointError(AttnWidgetError, ValueError):
 
 class NothingToRecommendError(AttnWidgetError, ValueError):
     """No item can be recommended: the history covers the catalogue, or every score is NaN/-inf."""
+
+
+class MissingDependencyError(AttnWidgetError, RuntimeError):
+    """Something a command needs is not installed (a package, a Jupyter kernel, the JS bundle)."""

@@ -21,5 +21,6 @@ if [ ! -d js/node_modules ]; then
 fi
 
 ruff check .
+ruff format --check .
 (cd js && npm test --silent)
 python -m pytest "$@"
