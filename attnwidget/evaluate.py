@@ -2,16 +2,88 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .data import Catalog, Dataset
 from .data.dataset import SplitExample
+from .errors import DataError, NothingToRecommendError
 
 Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 PROTOCOLS = ("full", "sampled")
+
+
+class NonFiniteScoresWarning(UserWarning):
+    """Some scores a model gave are NaN or +inf: those items are never ranked or recommended."""
+
+
+# --- parameter checks (shared by the model, training, evaluation and explanations) -------
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an ``int`` ≥ ``minimum``.
+
+    Raises:
+        TypeError: ``value`` is not an integer (bools, strings and floats are refused).
+        ValueError: ``value`` is below ``minimum``.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
+    return int(value)
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    below: float | None = None,
+    positive: bool = False,
+) -> float:
+    """``value`` as a finite ``float``; ``minimum`` is inclusive, ``below`` exclusive.
+
+    Raises:
+        TypeError: ``value`` is not a real number (bools and strings are refused).
+        ValueError: ``value`` is NaN, infinite or out of range.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    low_ok = (number > 0 if positive else True) and (minimum is None or number >= minimum)
+    if not math.isfinite(number) or not low_ok or (below is not None and number >= below):
+        bounds = [
+            "> 0" if positive else "",
+            f"≥ {minimum}" if minimum is not None else "",
+            f"< {below}" if below is not None else "",
+        ]
+        wanted = " and ".join(b for b in bounds if b) or "finite"
+        raise ValueError(f"{name} must be a finite number {wanted}, got {value!r}")
+    return number
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` if it is a bool (``True``/``False``, numpy bools too); else a TypeError."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_cutoffs(k: Any) -> list[int]:
+    """Sorted distinct cut-offs from one integer or a sequence of integers (each ≥ 1)."""
+    if isinstance(k, str | bytes) or not isinstance(k, Sequence | np.ndarray | int | np.integer):
+        raise TypeError(f"k must be an integer or a list of integers, got {k!r}")
+    if isinstance(k, int | np.integer):
+        values = [k]
+    else:
+        values = np.ravel(k).tolist() if isinstance(k, np.ndarray) else list(k)
+    if not values:
+        raise ValueError("k must name at least one cut-off, got an empty list")
+    return sorted({check_int("k", v) for v in values})
 
 
 class PopularityBaseline:
@@ -71,7 +143,11 @@ def _mask_seen(scores: np.ndarray, batch: Sequence[SplitExample]) -> None:
 def _sample_candidates(
     batch: Sequence[SplitExample], n_items: int, n_negatives: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Per case: target first, then ``n_negatives`` items not in its history."""
+    """Per case: target first, then ``n_negatives`` distinct items not in its history.
+
+    When fewer items are left, all of them are taken and the rest of the row is padding
+    (index 0), which never ranks: such a case ranks among fewer candidates.
+    """
     out = np.zeros((len(batch), n_negatives + 1), dtype=np.int64)
     for row, ex in enumerate(batch):
         banned = np.zeros(n_items + 1, dtype=bool)
@@ -80,15 +156,44 @@ def _sample_candidates(
         banned[ex.target] = True
         pool = np.flatnonzero(~banned)
         out[row, 0] = ex.target
-        out[row, 1:] = rng.choice(pool, size=n_negatives, replace=pool.size < n_negatives)
+        picked = rng.choice(pool, size=min(n_negatives, pool.size), replace=False)
+        out[row, 1 : 1 + picked.size] = picked
     return out
+
+
+def _checked_scores(
+    scorer: Scorer, batch: Sequence[SplitExample], n_items: int
+) -> tuple[np.ndarray, int]:
+    """The scorer's ``[B, n_items + 1]`` scores as floats, with NaN and +inf set to -inf.
+
+    Returns the scores and how many cases had NaN or +inf scores. Padding (index 0)
+    is set to -inf, so it never ranks.
+    """
+    raw = scorer([ex.history for ex in batch])
+    try:
+        scores = np.array(raw, dtype=float, copy=True)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"the scorer must return a [batch, n_items + 1] array of numbers, got "
+            f"{type(raw).__name__}"
+        ) from None
+    if scores.shape != (len(batch), n_items + 1):
+        raise DataError(
+            f"the scorer returned scores of shape {scores.shape} for {len(batch)} histories; "
+            f"expected ({len(batch)}, {n_items + 1}) (n_items + 1 with padding at 0): "
+            "do the model and the dataset have the same catalogue?"
+        )
+    unrankable = np.isnan(scores) | np.isposinf(scores)
+    scores[unrankable] = -np.inf
+    scores[:, 0] = -np.inf
+    return scores, int(np.count_nonzero(unrankable[:, 1:].any(axis=1)))
 
 
 def evaluate_scorer(
     scorer: Scorer,
     dataset: Dataset,
     split: str = "test",
-    k: Sequence[int] = (10, 20),
+    k: int | Sequence[int] = (10, 20),
     *,
     protocol: str = "full",
     n_negatives: int = 100,
@@ -96,32 +201,60 @@ def evaluate_scorer(
     seed: int = 0,
     batch_size: int = 512,
 ) -> dict[str, float]:
-    """Metrics of any scorer (histories → ``[B, n_items + 1]`` scores) on a split."""
+    """Metrics of any scorer (histories → ``[B, n_items + 1]`` scores) on a split.
+
+    NaN and +inf scores are unrankable: those items are never in a top list and a target
+    with such a score counts as a miss at the worst rank (a
+    :class:`NonFiniteScoresWarning` says how many cases had them).
+
+    Raises:
+        NothingToRecommendError: every score of every case is NaN or infinite.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    k = sorted({int(c) for c in ([k] if isinstance(k, int) else k)})
-    if not k or k[0] < 1:
-        raise ValueError(f"k must be positive integers, got {k}")
+    k = check_cutoffs(k)
+    n_negatives = check_int("n_negatives", n_negatives)
+    exclude_seen = check_bool("exclude_seen", exclude_seen)
+    seed = check_int("seed", seed, minimum=0)
+    batch_size = check_int("batch_size", batch_size)
     examples = dataset.split(split)
     if not examples:
-        raise ValueError(f"the {split!r} split is empty: no user has 3 or more interactions")
+        raise DataError(f"the {split!r} split is empty: no user has 3 or more interactions")
     rng = np.random.default_rng(seed)
-    ranks, tops = [], []
+    ranks, tops, flawed, rankable = [], [], 0, False
     for start in range(0, len(examples), batch_size):
         batch = examples[start : start + batch_size]
-        scores = np.array(scorer([ex.history for ex in batch]), dtype=float, copy=True)
+        scores, bad = _checked_scores(scorer, batch, dataset.n_items)
+        flawed, rankable = flawed + bad, rankable or bool(np.isfinite(scores).any())
         if exclude_seen:
             _mask_seen(scores, batch)
         if protocol == "sampled":
             candidates = _sample_candidates(batch, dataset.n_items, n_negatives, rng)
             picked = np.take_along_axis(scores, candidates, axis=1)
-            ranks.append(ranks_of_targets(picked, np.zeros(len(batch), dtype=np.int64)))
-            order = np.argsort(-picked, axis=1, kind="stable")[:, : max(k)]
-            tops.append(np.take_along_axis(candidates, order, axis=1))
+            targets = np.zeros(len(batch), dtype=np.int64)
+            worst = n_negatives + 1
         else:
-            ranks.append(ranks_of_targets(scores, np.array([ex.target for ex in batch])))
-            order = np.argsort(-scores, axis=1, kind="stable")[:, : max(k)]
-            tops.append(np.where(np.isfinite(np.take_along_axis(scores, order, 1)), order, 0))
+            candidates, picked = None, scores
+            targets = np.array([ex.target for ex in batch])
+            worst = dataset.n_items
+        rank = ranks_of_targets(picked, targets)
+        rank[~np.isfinite(picked[np.arange(len(batch)), targets])] = worst
+        ranks.append(rank)
+        order = np.argsort(-picked, axis=1, kind="stable")[:, : max(k)]
+        items = order if candidates is None else np.take_along_axis(candidates, order, 1)
+        tops.append(np.where(np.isfinite(np.take_along_axis(picked, order, 1)), items, 0))
+    if not rankable:
+        raise NothingToRecommendError(
+            f"every score the model gave on the {split!r} split is NaN or infinite "
+            "(diverged weights?): nothing can be ranked"
+        )
+    if flawed:
+        warnings.warn(
+            f"{flawed} of {len(examples)} {split!r} cases have NaN or +inf scores; those "
+            "items are never ranked (a target among them counts as a miss)",
+            NonFiniteScoresWarning,
+            stacklevel=3,
+        )
     counts = dataset.item_popularity()
     n_train_users = dataset.n_users
     return ranking_metrics(
@@ -130,10 +263,10 @@ def evaluate_scorer(
 
 
 def evaluate(
-    model,
+    model: Any,
     dataset: Dataset,
     split: str = "test",
-    k: Sequence[int] = (10, 20),
+    k: int | Sequence[int] = (10, 20),
     *,
     protocol: str = "full",
     n_negatives: int = 100,
@@ -153,7 +286,16 @@ def evaluate(
 
     Returns:
         One row per model (``"model"``, ``"popularity"``), one column per metric.
+
+    Raises:
+        UnknownItemError: the dataset has items the model's catalogue lacks.
+        NothingToRecommendError: every score the model gives is NaN or infinite.
     """
+    if not callable(getattr(model, "score", None)):
+        raise TypeError(f"model must have a score(histories) method, got {type(model).__name__}")
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+    baseline = check_bool("baseline", baseline)
     options = dict(protocol=protocol, n_negatives=n_negatives, exclude_seen=exclude_seen, seed=seed)
     if isinstance(getattr(model, "catalog", None), Catalog):
         dataset = dataset.aligned_to(model.catalog)  # a model trained on a reordered catalogue

@@ -11,9 +11,16 @@ import numpy as np
 import pandas as pd
 
 from ..data import Catalog, Dataset
-from ..errors import EmptyHistoryError
+from ..errors import DataError, UnknownItemError
+from ..evaluate import check_bool, check_int
 from ..models import SASRec
-from ..models.sasrec import top_k
+from ..models.sasrec import (
+    dense_history,
+    encode_history,
+    nothing_to_recommend,
+    top_k,
+    unrankable_count,
+)
 from ..sources import AttentionSource, SASRecSource, as_source
 from .attention import attention_rollout, distribution_stats
 from .faithfulness import eraser_scores, kendall_tau, top1_agreement
@@ -179,6 +186,27 @@ def _attention_warnings(attentions: np.ndarray, feature_attention: np.ndarray | 
     return warnings
 
 
+def _score_warnings(raw: np.ndarray, target: int, chosen: bool) -> list[str]:
+    warnings = []
+    if bad := unrankable_count(raw):
+        warnings.append(f"{bad} item scores are NaN or +inf; those items are never recommended")
+    if chosen and not np.isfinite(raw[target]):
+        warnings.append(f"the explained item's score is {raw[target]}: its importance is undefined")
+    return warnings
+
+
+def _source_scores(source: AttentionSource, scores: Any) -> np.ndarray:
+    """One history's ``[n_items + 1]`` scores from a source, checked for shape."""
+    raw = np.asarray(scores, dtype=np.float64)
+    expected = (source.catalog.n_items + 1,)
+    if raw.shape != expected:
+        raise DataError(
+            f"{type(source).__name__} returned scores of shape {raw.shape} for one history; "
+            f"expected {expected} (n_items + 1, padding at 0)"
+        )
+    return raw
+
+
 def explain_indices(
     source: AttentionSource,
     history: np.ndarray,
@@ -192,42 +220,78 @@ def explain_indices(
     """Explanation of a dense-index history for any :class:`AttentionSource`.
 
     With ``exclude_seen``, items of the history, and of ``bought_before`` (earlier items
-    the model is not shown), are never recommended.
+    the model is not shown), are never recommended. Items scoring NaN or ±inf are never
+    recommended either (:attr:`Explanation.warnings` counts NaN and +inf ones), so fewer
+    than ``k`` recommendations come back when fewer items are left.
+
+    Raises:
+        EmptyHistoryError: the history is empty.
+        DataError: the history holds a value that is not an item index ``1..n_items``.
+        UnknownItemError: ``target`` is not an item index.
+        NothingToRecommendError: ``target`` is ``None`` and no item is left to recommend.
     """
-    history = np.asarray(history, dtype=np.int64)
-    if history.size == 0:
-        raise EmptyHistoryError(
-            f"user {user!r} has an empty history"
-            if user is not None
-            else "cannot explain an empty history"
-        )
-    if k < 1:
-        raise ValueError(f"k must be ≥ 1, got {k}")
+    who = f"user {user!r}" if user is not None else "the history"
+    n_items = source.catalog.n_items
+    history = dense_history(history, n_items, f"history of {who}")
+    k = check_int("k", k)
+    exclude_seen = check_bool("exclude_seen", exclude_seen)
+    earlier = np.zeros(0, dtype=np.int64)
+    if bought_before is not None and len(bought_before):
+        earlier = dense_history(bought_before, n_items, f"bought_before of {who}")
+    if target is not None:
+        target = _target_index(source, target)
     seen = history[-source.max_len :]
     out = source.run([seen])
-    scores = np.asarray(out.scores[0], dtype=np.float64).copy()
-    if exclude_seen:  # the whole history, also the part cut off by max_len
-        scores[history] = -np.inf
-        if bought_before is not None:
-            scores[np.asarray(bought_before, dtype=np.int64)] = -np.inf
+    raw = _source_scores(source, out.scores[0])
+    scores = raw.copy()
+    excluded = np.concatenate([history, earlier]) if exclude_seen else None
+    if excluded is not None:  # the whole history, also the part cut off by max_len
+        scores[excluded] = -np.inf
+    recommendations = top_k(scores, k)
+    if target is None and recommendations.size == 0:
+        raise nothing_to_recommend(raw, excluded, who)
     n = len(seen)
     attentions = np.asarray(out.attentions[0], dtype=np.float32)[..., -n:, -n:]
     feature_attention = None
     if out.feature_attention is not None:
         feature_attention = np.asarray(out.feature_attention[0], dtype=np.float32)[-n:]
-    recommendations = top_k(scores, k)
+    chosen = int(recommendations[0]) if target is None else target
     return Explanation(
         source=source,
         history=seen,
         total_length=len(history),
-        target=int(recommendations[0]) if target is None else int(target),
+        target=chosen,
         scores=scores,
         recommendations=recommendations,
         attentions=attentions,
         feature_attention=feature_attention,
         user=user,
-        warnings=_attention_warnings(attentions, feature_attention),
+        warnings=_attention_warnings(attentions, feature_attention)
+        + _score_warnings(raw, chosen, target is not None),
     )
+
+
+def _target_index(source: AttentionSource, target: Any) -> int:
+    """A dense target index, checked against the source's catalogue."""
+    n_items = source.catalog.n_items
+    if isinstance(target, bool | np.bool_) or not isinstance(target, int | np.integer):
+        raise TypeError(f"target must be an item index (int), got {target!r}")
+    if not 1 <= target <= n_items:
+        raise UnknownItemError(f"target item index {target} is outside 1..{n_items}")
+    return int(target)
+
+
+def _explained_item(catalog: Catalog, item: Any, history: np.ndarray, who: str) -> int | None:
+    """Dense index of the item to explain (``None``: the top one); it must not be in the history."""
+    if item is None:
+        return None
+    index = catalog.index_of(item)
+    if index in set(history.tolist()):
+        raise DataError(
+            f"item {item!r} is already in {who}: only items not in it are recommended, so "
+            "there is no recommendation of it to explain"
+        )
+    return index
 
 
 def explain(
@@ -235,16 +299,29 @@ def explain(
 ) -> Explanation:
     """Why ``item`` (default: the top recommendation) is recommended to a dataset user.
 
+    A user with one item is explained too: its occlusion and ERASER scores are NaN
+    (there is nothing left to score without the item).
+
     Args:
         model: a :class:`~attnwidget.SASRec` or any :class:`~attnwidget.sources.AttentionSource`.
         dataset: holds the user's history (all of it; the model sees the last ``max_len``).
         user: the user id.
-        item: the item id to explain; ``None`` explains the top recommendation.
-        k: number of recommendations kept.
+        item: the item id to explain (not one of the user's items); ``None`` explains
+            the top recommendation.
+        k: number of recommendations kept (fewer when fewer items are left).
+
+    Raises:
+        UnknownUserError, UnknownItemError: ``user`` or ``item`` is not in the data.
+        EmptyHistoryError: the user has no items.
+        DataError: ``item`` is already in the user's history.
+        NothingToRecommendError: no item is left to recommend (see :func:`explain_indices`).
     """
     source = as_source(model)
-    target = None if item is None else source.catalog.index_of(item)
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+    dataset.user_position(user)  # an unknown user is named before any other work
     history = dataset.aligned_to(source.catalog).sequence(user)
+    target = _explained_item(source.catalog, item, history, f"the history of user {user!r}")
     return explain_indices(source, history, target=target, k=k, user=user)
 
 
@@ -259,8 +336,13 @@ def explain_history(
     """Why ``item`` (default: the top recommendation) follows an arbitrary history of item ids.
 
     ``dataset`` is accepted for symmetry with :func:`explain`; ids are resolved with the
-    model's own catalogue.
+    model's own catalogue. Raises as :func:`explain` does.
     """
     source = as_source(model)
-    target = None if item is None else source.catalog.index_of(item)
-    return explain_indices(source, source.catalog.encode(history), target=target, k=k)
+    if dataset is not None and not isinstance(dataset, Dataset | Catalog):
+        raise TypeError(
+            f"dataset must be a Dataset, a Catalog or None, got {type(dataset).__name__}"
+        )
+    indices = encode_history(source.catalog, history)
+    target = _explained_item(source.catalog, item, indices, "the history")
+    return explain_indices(source, indices, target=target, k=k)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data import Dataset
+from ..errors import DataError, NothingToRecommendError
+from ..evaluate import check_int
 from ..sources import as_source
 from .explanation import explain_indices
 from .importance import METHODS
+
+
+class NothingToRecommendWarning(UserWarning):
+    """Some users were left out of a report: nothing was left to recommend to them."""
 
 
 def _sample(users: Sequence[Any], n_users: int | None, seed: int) -> list[Any]:
@@ -20,6 +27,27 @@ def _sample(users: Sequence[Any], n_users: int | None, seed: int) -> list[Any]:
         return list(users)
     rng = np.random.default_rng(seed)
     return [users[i] for i in np.sort(rng.choice(len(users), n_users, replace=False))]
+
+
+def _chosen_users(
+    dataset: Dataset, users: Sequence[Any] | None, n_users: int | None, seed: int
+) -> list[Any]:
+    """The users to average over, checked: known ids, a positive ``n_users``, a valid seed."""
+    if n_users is not None:
+        n_users = check_int("n_users", n_users)
+    seed = check_int("seed", seed, minimum=0)
+    if users is None:
+        return _sample(dataset.users, n_users, seed)
+    if isinstance(users, str | bytes) or not isinstance(users, Iterable):
+        raise DataError(
+            f"users must be a list of user ids, got {type(users).__name__} {users!r:.60}"
+        )
+    users = list(users)
+    if not users:
+        raise DataError("users is an empty list: name at least one user, or pass users=None")
+    for user in users:
+        dataset.user_position(user)  # UnknownUserError names an unknown one before any work
+    return _sample(users, n_users, seed)
 
 
 def faithfulness_report(
@@ -35,19 +63,44 @@ def faithfulness_report(
 
     Returns one row per method with the mean (over users) of entropy, uniformity,
     Kendall τ and top-1 agreement with occlusion, and ERASER comprehensiveness /
-    sufficiency at k = 1, 3, 5; ``users`` counts the explanations averaged.
+    sufficiency at k = 1, 3, 5; ``users`` counts the explanations averaged. Users with
+    fewer than 2 items, and users with nothing left to recommend (a
+    :class:`NothingToRecommendWarning` names them), are left out.
+
+    Raises:
+        UnknownUserError: a user in ``users`` is not in the dataset.
+        DataError: no chosen user has 2 or more items.
+        NothingToRecommendError: no chosen user has anything left to recommend.
     """
     source = as_source(model)
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
     dataset = dataset.aligned_to(source.catalog)
-    chosen = _sample(dataset.users if users is None else list(users), n_users, seed)
-    frames = []
+    chosen = _chosen_users(dataset, users, n_users, seed)
+    frames, empty = [], []
     for user in tqdm(chosen, desc="explaining", unit="user", disable=not progress):
-        history = dataset.sequence(user)
+        history = dataset.sequences[dataset.user_position(user)]
         if len(history) < 2:
             continue
-        frames.append(explain_indices(source, history, k=1, user=user).metrics)
+        try:
+            frames.append(explain_indices(source, history, k=1, user=user).metrics)
+        except NothingToRecommendError as err:
+            empty.append((user, err))
+    if empty and not frames:
+        raise NothingToRecommendError(
+            f"none of the {len(empty)} user(s) with 2 or more items has anything left to "
+            f"recommend; first: {empty[0][1]}"
+        )
     if not frames:
-        raise ValueError("no user with 2 or more items to explain")
+        raise DataError(f"none of the {len(chosen)} chosen user(s) has 2 or more items to explain")
+    if empty:
+        names = ", ".join(repr(u) for u, _ in empty[:5])
+        warnings.warn(
+            f"left out {len(empty)} user(s) with nothing left to recommend: {names}"
+            f"{', …' if len(empty) > 5 else ''}",
+            NothingToRecommendWarning,
+            stacklevel=2,
+        )
     table = pd.concat(frames).groupby(level=0).mean()
     table["users"] = len(frames)
     return table.reindex([m for m in METHODS if m in table.index])
@@ -69,9 +122,11 @@ def planted_cause_hits(
     everything before it. Besides the methods, ``most recent item`` is the baseline
     that always blames the last history item.
     """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
     complements = dataset.metadata.get("complements")
     if not complements:
-        raise ValueError("dataset has no metadata['complements'] (use synthetic_shop)")
+        raise DataError("dataset has no metadata['complements'] (use synthetic_shop)")
     source = as_source(model)
     dataset = dataset.aligned_to(source.catalog)
     catalog = source.catalog
@@ -79,12 +134,14 @@ def planted_cause_hits(
     for trigger, complement in complements.items():
         triggers_of.setdefault(catalog.index_of(complement), set()).add(catalog.index_of(trigger))
     hits: dict[str, list[float]] = {m: [] for m in (*METHODS, "most recent item")}
-    chosen = _sample(dataset.users, n_users, seed)
+    chosen = _chosen_users(dataset, None, n_users, seed)
     for user in tqdm(chosen, desc="planted causes", unit="user", disable=not progress):
-        seq = dataset.sequence(user)
+        seq = dataset.sequences[dataset.user_position(user)]
+        if len(seq) < 3:  # a history of 2 or more items before the explained one
+            continue
         target, history = int(seq[-1]), seq[:-1][-source.max_len :]
         causes = triggers_of.get(target, set()) & set(history.tolist())
-        if len(history) < 2 or not causes:
+        if not causes:
             continue
         table = explain_indices(source, history, target=target, k=1).importance
         for method in METHODS:

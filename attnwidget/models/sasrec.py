@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,13 @@ import torch
 from torch import nn
 
 from ..data import Catalog, Dataset
-from ..errors import CheckpointError, DataError, EmptyHistoryError
+from ..errors import (
+    CheckpointError,
+    DataError,
+    EmptyHistoryError,
+    NothingToRecommendError,
+)
+from ..evaluate import NonFiniteScoresWarning, check_bool, check_float, check_int
 from .checkpoint import check_weights, read_checkpoint, write_checkpoint
 from .layers import AttentionBlock, FeatureAttention
 
@@ -79,17 +86,11 @@ class SASRec(nn.Module):
         catalog = data.catalog if isinstance(data, Dataset) else data
         if not isinstance(catalog, Catalog):
             raise TypeError(f"data must be a Dataset or Catalog, got {type(data).__name__}")
-        for name, value in (
-            ("d_model", d_model),
-            ("n_layers", n_layers),
-            ("n_heads", n_heads),
-            ("max_len", max_len),
-        ):
-            if int(value) < 1:
-                raise ValueError(f"{name} must be ≥ 1, got {value}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.config = SASRecConfig(d_model, n_layers, n_heads, max_len, dropout)
+        if catalog.n_items == 0:
+            raise DataError("the catalogue has no items: there is nothing to recommend")
+        self.config = _checked_config(d_model, n_layers, n_heads, max_len, dropout, catalog)
+        seed = check_int("seed", seed, minimum=0)
+        d_model, n_layers, n_heads, max_len, dropout = astuple(self.config)
         self.catalog = catalog
         self.field_names = ["item", *catalog.field_names]
         with torch.random.fork_rng(devices=[]):
@@ -157,13 +158,23 @@ class SASRec(nn.Module):
 
     # --- convenience ------------------------------------------------------------------
     def pad(self, histories: Sequence[Sequence[int] | np.ndarray]) -> torch.Tensor:
-        """Left-pad dense-index histories into a batch, keeping the last ``max_len`` items."""
-        cut = [np.asarray(h, dtype=np.int64)[-self.config.max_len :] for h in histories]
-        for i, h in enumerate(cut):
-            if h.size == 0:
-                raise EmptyHistoryError(f"history {i} of the batch is empty")
-            if h.min() < 1 or h.max() > self.catalog.n_items:
-                raise DataError(f"history {i} has item indices outside 1..{self.catalog.n_items}")
+        """Left-pad dense-index histories into a batch, keeping the last ``max_len`` items.
+
+        Raises:
+            DataError: ``histories`` is not a list of 1-D histories, or one holds a value
+                that is not an item index in ``1..n_items`` (0 is padding); the message
+                names the history and the value.
+            EmptyHistoryError: there are no histories, or one of them is empty.
+        """
+        batch_list = _history_list(histories)
+        if not batch_list:
+            raise EmptyHistoryError("no histories to pad: the batch is empty")
+        cut = [
+            dense_history(h, self.catalog.n_items, f"history {i} of the batch")[
+                -self.config.max_len :
+            ]
+            for i, h in enumerate(batch_list)
+        ]
         n = max(len(h) for h in cut)
         batch = np.zeros((len(cut), n), dtype=np.int64)
         for i, h in enumerate(cut):
@@ -172,7 +183,12 @@ class SASRec(nn.Module):
 
     @torch.no_grad()
     def score(self, histories: Sequence[np.ndarray], batch_size: int = 512) -> np.ndarray:
-        """``[len(histories), n_items + 1]`` scores for dense-index histories (eval mode)."""
+        """``[len(histories), n_items + 1]`` scores for dense-index histories (eval mode).
+
+        Histories are checked as in :meth:`pad`; no histories give a ``[0, n_items + 1]`` array.
+        """
+        histories = _history_list(histories)
+        batch_size = check_int("batch_size", batch_size)
         was_training = self.training
         self.eval()
         try:
@@ -191,16 +207,31 @@ class SASRec(nn.Module):
 
         Returns a DataFrame with ``item_id``, ``title``, ``score`` and the feature
         fields, best first. ``exclude_seen`` drops items already in the history.
+        Items whose score is NaN or +inf are never recommended (a
+        :class:`~attnwidget.evaluate.NonFiniteScoresWarning` says how many), so fewer
+        than ``k`` rows come back when fewer items are left.
+
+        Raises:
+            NothingToRecommendError: no item is left (the history covers the catalogue,
+                or every other item scores NaN or -inf).
         """
-        indices = self.catalog.encode(history)
-        if indices.size == 0:
-            raise EmptyHistoryError("cannot recommend from an empty history")
-        if k < 1:
-            raise ValueError(f"k must be ≥ 1, got {k}")
-        scores = self.score([indices])[0]
+        indices = encode_history(self.catalog, history)
+        k = check_int("k", k)
+        exclude_seen = check_bool("exclude_seen", exclude_seen)
+        raw = self.score([indices])[0]
+        scores = raw.copy()
         if exclude_seen:
             scores[indices] = -np.inf
         top = top_k(scores, k)
+        if top.size == 0:
+            raise nothing_to_recommend(raw, indices if exclude_seen else None, "the history")
+        if bad := unrankable_count(raw):
+            warnings.warn(
+                f"{bad} of {self.catalog.n_items} item scores are NaN or +inf; "
+                "those items are never recommended",
+                NonFiniteScoresWarning,
+                stacklevel=2,
+            )
         table = self.catalog.describe(top)
         table.insert(2, "score", scores[top].astype(float))
         return table
@@ -241,8 +272,165 @@ class SASRec(nn.Module):
         return model.to(map_location).eval()
 
 
+MAX_PARAMETERS = 500_000_000
+"""Largest model :class:`SASRec` builds (2 GB of float32 weights): a guard against typos."""
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` best finite scores, best first; ties go to the lower index."""
+    """Indices of the ``k`` best finite scores, best first; ties go to the lower index.
+
+    NaN and ±inf scores are never ranked, so fewer than ``k`` indices come back when
+    fewer scores are finite (none at all: an empty array).
+    """
     order = np.lexsort((np.arange(scores.size), -scores))
     order = order[np.isfinite(scores[order])]
     return order[:k]
+
+
+def unrankable_count(scores: np.ndarray) -> int:
+    """How many real items (index ≥ 1) have a NaN or +inf score."""
+    real = np.asarray(scores)[1:]
+    return int(np.count_nonzero(np.isnan(real) | np.isposinf(real)))
+
+
+def nothing_to_recommend(
+    scores: np.ndarray, excluded: np.ndarray | None, who: str
+) -> NothingToRecommendError:
+    """The error for an empty top list, saying why nothing is left.
+
+    Args:
+        scores: the model's ``[n_items + 1]`` scores, before excluding anything.
+        excluded: item indices kept out (the history and earlier purchases), or ``None``.
+        who: names the history in the message, e.g. ``"user 'u7'"``.
+    """
+    real = np.asarray(scores, dtype=np.float64)[1:]
+    n_items = real.size
+    left = np.ones(n_items, dtype=bool)
+    if excluded is not None:
+        left[np.asarray(excluded, dtype=np.int64) - 1] = False
+    if not left.any():
+        why = f"its items cover all {n_items} items of the catalogue"
+    elif np.isnan(real).all():
+        why = "every score the model gives is NaN (diverged weights?)"
+    else:
+        why = f"the {int(left.sum())} item(s) not in it all score NaN or ±inf"
+    return NothingToRecommendError(f"nothing to recommend after {who}: {why}")
+
+
+def _history_list(histories: Any) -> list[Any]:
+    """``histories`` as a list (of histories), or a DataError when it is not a collection."""
+    if isinstance(histories, str | bytes | dict) or not isinstance(histories, Iterable):
+        raise DataError(
+            f"histories must be a list of histories (each a 1-D array of item indices), "
+            f"got {type(histories).__name__} {histories!r:.60}"
+        )
+    return list(histories)
+
+
+def dense_history(values: Any, n_items: int, what: str = "history") -> np.ndarray:
+    """``values`` as a 1-D ``int64`` array of item indices in ``1..n_items``.
+
+    Integral floats (``3.0``) are accepted; anything else is a DataError naming ``what``,
+    the position and the value (0 is the padding index, never an item).
+
+    Raises:
+        DataError: not 1-D, not integers, or outside ``1..n_items``.
+        EmptyHistoryError: no items.
+    """
+    if isinstance(values, str | bytes | dict | set) or not isinstance(values, Iterable):
+        raise DataError(
+            f"{what} must be a 1-D sequence of item indices, got "
+            f"{type(values).__name__} {values!r:.60}"
+        )
+    array_like = isinstance(values, Sequence) or hasattr(values, "__array__")
+    try:
+        array = np.asarray(values if array_like else list(values))
+    except ValueError:
+        raise DataError(f"{what} must be a flat list of item indices, got nested lists") from None
+    if array.ndim != 1:
+        raise DataError(f"{what} must be 1-D, got an array of shape {array.shape}")
+    if array.size == 0:
+        raise EmptyHistoryError(f"{what} is empty")
+    if array.dtype.kind not in "iu":
+        whole = array.dtype.kind == "f" and np.isfinite(array).all() and (array % 1 == 0).all()
+        if not whole:
+            items = array.tolist()
+            position = next(i for i, v in enumerate(items) if not _is_index(v))
+            raise DataError(
+                f"{what} holds {items[position]!r} at position {position}: expected integer "
+                f"item indices 1..{n_items}"
+            )
+        array = array.astype(np.int64)
+    outside = (array < 1) | (array > n_items)
+    if outside.any():
+        position = int(np.argmax(outside))
+        value = int(array[position])
+        hint = " (0 is the padding index, not an item)" if value == 0 else ""
+        raise DataError(
+            f"{what} holds item index {value} at position {position}, outside 1..{n_items}{hint}"
+        )
+    return array.astype(np.int64, copy=False)
+
+
+def _is_index(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and np.isfinite(value) and value % 1 == 0
+
+
+def encode_history(catalog: Catalog, history: Any, what: str = "history") -> np.ndarray:
+    """Dense indices of a history of external item ids (oldest first).
+
+    Raises:
+        DataError: ``history`` is a string, a set, a mapping, not iterable, or not flat.
+        EmptyHistoryError: no items.
+        UnknownItemError: an id the catalogue lacks (named in the message).
+    """
+    if isinstance(history, str | bytes):
+        raise DataError(
+            f"{what} must be a list of item ids, got the string {history!r:.60}; "
+            "wrap a single id in a list"
+        )
+    if isinstance(history, dict | set | frozenset) or not isinstance(history, Iterable):
+        raise DataError(
+            f"{what} must be an ordered list of item ids (oldest first), got "
+            f"{type(history).__name__} {history!r:.60}"
+        )
+    if isinstance(history, np.ndarray) and history.ndim != 1:
+        raise DataError(f"{what} must be 1-D, got an array of shape {history.shape}")
+    ids = list(history)
+    nested = next((i for i in ids if isinstance(i, list | tuple | set | dict | np.ndarray)), None)
+    if nested is not None:
+        raise DataError(f"{what} must be a flat list of item ids, got the element {nested!r:.60}")
+    if not ids:
+        raise EmptyHistoryError(f"{what} is empty: nothing to score")
+    return catalog.encode(ids)
+
+
+def _checked_config(
+    d_model: Any, n_layers: Any, n_heads: Any, max_len: Any, dropout: Any, catalog: Catalog
+) -> SASRecConfig:
+    """The config after type and range checks; n_heads must divide d_model."""
+    config = SASRecConfig(
+        d_model=check_int("d_model", d_model),
+        n_layers=check_int("n_layers", n_layers),
+        n_heads=check_int("n_heads", n_heads),
+        max_len=check_int("max_len", max_len),
+        dropout=check_float("dropout", dropout, minimum=0.0, below=1.0),
+    )
+    if config.d_model % config.n_heads:
+        raise ValueError(
+            f"d_model ({config.d_model}) must be divisible by n_heads ({config.n_heads}): "
+            "each head gets d_model / n_heads dimensions"
+        )
+    rows = catalog.n_items + 1 + sum(f.size for f in catalog.fields) + config.max_len
+    size = rows * config.d_model + config.n_layers * 12 * config.d_model**2
+    if size > MAX_PARAMETERS:
+        raise ValueError(
+            f"d_model={config.d_model}, n_layers={config.n_layers} and "
+            f"max_len={config.max_len} give about {size:,} weights, more than the "
+            f"{MAX_PARAMETERS:,} this model builds; use smaller values"
+        )
+    return config
