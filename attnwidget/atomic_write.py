@@ -63,7 +63,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
 
     Raises:
         The errors of :func:`writable_target`, and whatever the block or the write raises
-        (e.g. ``OSError`` for a full disk), after the temporary file is removed.
+        (e.g. ``OSError`` for a full disk, then naming ``path``), after the temporary file is
+        removed.
     """
     target = writable_target(path)
     temp: Path | None = None
@@ -77,9 +78,11 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             os.fsync(handle.fileno())
             os.chmod(temp, _mode_for(target))
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as err:
         if temp is not None:
             temp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno is not None and err.filename is None:
+            err.filename = str(path)  # say which file could not be written
         raise
     _fsync_folder(target.parent)
 

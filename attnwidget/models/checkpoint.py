@@ -16,9 +16,11 @@ one :class:`CheckpointError` that names the file and says what is wrong.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import os
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ CHECKPOINT_FORMAT = "attnwidget.sasrec"
 CHECKPOINT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 _KINDS = ("categorical", "numeric")
+_ZIP_MAGIC = b"PK\x03\x04"  # how a zip file (so a checkpoint) begins
 
 
 @dataclass
@@ -70,8 +73,12 @@ def write_checkpoint(
         "state_dict": dict(state_dict),
         "sha256": content_hash(config, catalog, state_dict),
     }
+    # Serialise in memory first: torch's zip writer turns errors of a file it writes into
+    # RuntimeErrors ("unexpected pos ..."), while a plain write keeps the real OSError.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     with atomic_write(target) as file:
-        torch.save(payload, file)
+        file.write(buffer.getbuffer())
     return Path(path)
 
 
@@ -178,14 +185,14 @@ def _load(path: Path, name: str) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # the load boundary: anything torch raises means a bad file
-        reason = _first_line(err)
-        if "weights_only" in str(err) or "Unpickl" in type(err).__name__:
+        refused = re.search(r"WeightsUnpickler error: (.*?)(\. |\.?$)", str(err), re.MULTILINE)
+        if refused:
             raise CheckpointError(
                 f"checkpoint {name} holds objects that safe loading (weights_only=True) refuses: "
-                f"{reason}"
+                f"{refused.group(1)}"
             ) from None
         raise CheckpointError(
-            f"checkpoint {name} is damaged: torch cannot read it ({reason})"
+            f"checkpoint {name} is damaged: torch cannot read it ({_first_line(err)})"
         ) from None
 
 
@@ -196,7 +203,7 @@ def _check_archive(path: Path, name: str, head: bytes) -> None:
             members = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         members = None
-    if members is None and head.startswith(b"PK\x03\x04"):
+    if members is None and (head.startswith(_ZIP_MAGIC) or _ZIP_MAGIC.startswith(head)):
         raise CheckpointError(
             f"checkpoint {name} is truncated or damaged: its zip archive is incomplete "
             "(was the save interrupted?)"
@@ -275,10 +282,13 @@ def _check_catalog(damaged: str, catalog: Any) -> dict[str, Any]:
             raise CheckpointError(f"{where}'s item ids are not unique: {item!r} appears twice")
         seen.add(item)
     titles = _list(where, "titles", catalog["titles"])
-    if len(titles) != len(ids) or not all(isinstance(t, str) for t in titles):
-        raise CheckpointError(
-            f"{where} needs one string title per item: {len(titles)} titles for {len(ids)} items"
-        )
+    if len(titles) != len(ids):
+        raise CheckpointError(f"{where} has {len(titles)} titles for {len(ids)} items")
+    for i, title in enumerate(titles):
+        if not isinstance(title, str):
+            raise CheckpointError(
+                f"{where}'s title {i} is {title!r} ({type(title).__name__}), expected a string"
+            )
     fields = _list(where, "fields", catalog["fields"])
     sizes = [_check_field(where, i, f) for i, f in enumerate(fields)]
     names = [f["name"] for f in fields]
