@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
+FRESH_VENV_SUMMARY = REPO_ROOT / "test-artifacts" / "fresh-venv-summary.txt"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -82,6 +83,13 @@ def pytest_runtest_makereport(
     report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the clean-venv demo test measured (CI's log is the proof it drew)."""
+    if FRESH_VENV_SUMMARY.is_file():
+        terminalreporter.write_sep("-", "README install in a clean venv")
+        terminalreporter.write_line(FRESH_VENV_SUMMARY.read_text().strip())
 
 
 # ------------------------------------------------------------------------------------- jupyter
@@ -330,11 +338,12 @@ def voila_app(
 
 @dataclass(frozen=True)
 class LabServer:
-    """A running JupyterLab: ``url`` is the base URL, ``token`` the auth token."""
+    """A running JupyterLab or Notebook 7: ``url`` is the base URL, ``token`` the auth token."""
 
     url: str
     token: str
     root_dir: Path
+    route: str = "lab"  # "lab" (JupyterLab: /lab/tree/NB) or "notebooks" (Notebook 7)
 
     def relpath(self, notebook: str | Path) -> str:
         """``notebook`` (absolute, or relative to ``root_dir``) as a server path."""
@@ -344,7 +353,9 @@ class LabServer:
         return path.as_posix()
 
     def notebook_url(self, notebook: str | Path) -> str:
-        """URL that opens ``notebook`` in a reset workspace."""
+        """URL that opens ``notebook`` (in a reset workspace, for JupyterLab)."""
+        if self.route == "notebooks":
+            return f"{self.url}/notebooks/{self.relpath(notebook)}?token={self.token}"
         return f"{self.url}/lab/tree/{self.relpath(notebook)}?token={self.token}&reset"
 
 
@@ -362,26 +373,48 @@ def jupyterlab_server(
 
     Started with ``--LabApp.expose_app_in_browser=True`` so pages can use ``window.jupyterapp``.
     """
+    with _jupyter_servers("jupyterlab", "LabApp", "lab", jupyter_env, tmp_path_factory) as start:
+        yield start
+
+
+@pytest.fixture(scope="session")
+def notebook7_server(
+    jupyter_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[Path], LabServer]]:
+    """``notebook7_server(root_dir) -> LabServer`` for Jupyter Notebook 7 (``/notebooks/...``)."""
+    with _jupyter_servers(
+        "notebook", "JupyterNotebookApp", "notebooks", jupyter_env, tmp_path_factory
+    ) as start:
+        yield start
+
+
+@contextlib.contextmanager
+def _jupyter_servers(
+    module: str, app: str, route: str, env: dict[str, str], factory: pytest.TempPathFactory
+) -> Iterator[Callable[[Path], LabServer]]:
+    """Start ``python -m module`` servers on demand, one per root dir; stop them all at the end."""
     servers: dict[Path, tuple[_Server, LabServer]] = {}
-    logs = tmp_path_factory.mktemp("lab-logs")
+    logs = factory.mktemp(f"{module}-logs")
 
     def start(root_dir: Path) -> LabServer:
         root = Path(root_dir).resolve()
         if root in servers:
             return servers[root][1]
         port, token = _free_port(), secrets.token_hex(16)
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        cmd = [sys.executable, "-m", module, "--no-browser", "--allow-root",
                f"--IdentityProvider.token={token}", "--ip=127.0.0.1", f"--port={port}",
-               f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]  # fmt: skip
-        server = _Server.start(cmd, root, jupyter_env, logs / f"{port}.log")
-        lab = LabServer(f"http://127.0.0.1:{port}", token, root)
+               f"--ServerApp.root_dir={root}", f"--{app}.expose_app_in_browser=True"]  # fmt: skip
+        server = _Server.start(cmd, root, env, logs / f"{port}.log")
+        lab = LabServer(f"http://127.0.0.1:{port}", token, root, route)
         servers[root] = (server, lab)
         server.wait_ready(f"{lab.url}/api/status?token={token}")
         return lab
 
-    yield start
-    for server, _ in servers.values():
-        server.stop()
+    try:
+        yield start
+    finally:
+        for server, _ in servers.values():
+            server.stop()
 
 
 def _run_all_in_lab(
