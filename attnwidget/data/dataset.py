@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, EmptyHistoryError, UnknownItemError, UnknownUserError
-from .catalog import Catalog, _plain
+from .catalog import Catalog, IdIndex, _hashable, _plain, check_ids
+from .features import check_int
 
 SPLITS = ("train", "valid", "test")
 
@@ -24,16 +27,227 @@ class SplitExample:
     target: int
 
 
-def _require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+RESERVED_FIELDS = ("item_id", "title", "timestamp", "item")
+"""Names attnwidget gives columns of item tables and model fields; features may not use them."""
+
+
+def _require_table(table: Any, what: str) -> pd.DataFrame:
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"{what} must be a pandas DataFrame, got {type(table).__name__}")
+    return table
+
+
+def _require_columns(df: pd.DataFrame, columns: Sequence[Any], what: str, hint: str = "") -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise DataError(f"{what} table is missing column(s) {missing}; it has {list(df.columns)}")
+        raise DataError(
+            f"{what} table is missing column(s) {missing}; it has {list(df.columns)}{hint}"
+        )
+    repeated = [c for c in dict.fromkeys(columns) if (df.columns == c).sum() > 1]
+    if repeated:
+        raise DataError(f"{what} table has several columns named {repeated[0]!r}")
 
 
-def _reject_nan(df: pd.DataFrame, column: str, what: str) -> None:
-    bad = int(df[column].isna().sum())
-    if bad:
-        raise DataError(f"{what} column {column!r} has {bad} missing (NaN) value(s)")
+def _reject_nan(df: pd.DataFrame, column: Any, what: str, user_col: Any = None) -> None:
+    missing = df[column].isna().to_numpy()
+    if missing.any():
+        row = int(np.argmax(missing))
+        user = f" (user {df[user_col].iloc[row]!r})" if user_col is not None else ""
+        raise DataError(
+            f"{what} column {column!r} has {int(missing.sum())} missing (NaN) value(s), "
+            f"the first in row {row + 1}{user}"
+        )
+
+
+def check_columns(user_col: Any, item_col: Any, time_col: Any) -> None:
+    """Column-name parameters must be hashable labels naming three different columns.
+
+    Raises:
+        TypeError: a name that cannot be a column label (a list, ``None`` for a required one).
+        DataError: two parameters name the same column.
+    """
+    named = {"user_col": user_col, "item_col": item_col}
+    if time_col is not None:
+        named["time_col"] = time_col
+    seen: dict[Any, str] = {}
+    for param, col in named.items():
+        if col is None or not _hashable(col):
+            raise TypeError(f"{param} must be a column name, got {col!r}")
+        if col in seen:
+            raise DataError(f"{seen[col]} and {param} both name column {col!r}; use two columns")
+        seen[col] = param
+
+
+def _feature_columns(
+    feature_cols: Any, title_col: Any, user_col: Any, item_col: Any, time_col: Any
+) -> list[Any]:
+    """``feature_cols`` as a list, checked: item-table columns, each once, none an id or time.
+
+    ``title_col`` may also be a feature (its text is then both the title and a category).
+    """
+    if isinstance(feature_cols, str | bytes) or not isinstance(feature_cols, Iterable):
+        raise TypeError(f"feature_cols must be a list of column names, got {feature_cols!r}")
+    if title_col is not None and not _hashable(title_col):
+        raise TypeError(f"title_col must be a column name, got {title_col!r}")
+    features = list(feature_cols)
+    roles = {item_col: "the item id column (item_col); the model always uses the id itself"}
+    roles[user_col] = "the user column (user_col); features are columns of the items table"
+    if time_col is not None:
+        roles[time_col] = "the time column (time_col); features are columns of the items table"
+    names: dict[str, Any] = {}
+    for col in features:
+        if not _hashable(col):
+            raise TypeError(f"feature_cols must hold column names, got {col!r}")
+        if col in roles:
+            raise DataError(f"feature_cols includes {col!r}, {roles[col]}")
+        name = str(col)
+        if name in names:
+            raise DataError(f"feature_cols names {col!r} twice (as {names[name]!r} and {col!r})")
+        if name in RESERVED_FIELDS:
+            raise DataError(
+                f"feature column {col!r} clashes with a name attnwidget uses for its own "
+                f"columns ({', '.join(RESERVED_FIELDS)}); rename it"
+            )
+        names[name] = col
+    return features
+
+
+def _time_kind(kind: type) -> str | None:
+    """ "number", "date" or "text" for a cell type of a time column; ``None`` if unusable."""
+    if issubclass(kind, bool | np.bool_):
+        return None
+    if issubclass(kind, numbers.Real):
+        return "number"
+    if issubclass(kind, dt.date | np.datetime64):
+        return "date"
+    return "text" if issubclass(kind, str) else None
+
+
+def _parse_dates(values: pd.Series, column: Any) -> pd.Series:
+    try:
+        return pd.to_datetime(values, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed time zones, or naive and aware together
+        raise DataError(
+            f"time column {column!r} mixes time zones (e.g. {values.iloc[0]!r}); convert it "
+            "first, e.g. with pd.to_datetime(column, utc=True)"
+        ) from None
+
+
+def _time_key(values: pd.Series, column: Any) -> pd.Series:
+    """The time column as numbers or datetimes that sort chronologically.
+
+    Numeric and datetime columns are used as they are. Text is parsed: all numbers
+    (``"1000000100"``) sort as numbers, all ISO 8601 dates as datetimes.
+
+    Raises:
+        DataError: booleans, other types, mixed kinds (numbers and text, numbers and
+            dates) or text that is neither a number nor an ISO 8601 date.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise DataError(f"time column {column!r} holds booleans; expected numbers or datetimes")
+    if pd.api.types.is_numeric_dtype(dtype) or dtype.kind in "mM":
+        return values
+    cells = values.astype(object)
+    examples: dict[str | None, Any] = {}
+    for kind in set(map(type, cells)):
+        row = next(k for k, v in enumerate(cells) if type(v) is kind)
+        examples.setdefault(_time_kind(kind), (cells.iloc[row], row))
+    if None in examples:
+        value, row = examples[None]
+        raise DataError(
+            f"time column {column!r} holds {value!r} ({type(value).__name__}, row {row + 1}); "
+            "expected numbers, datetimes, or text of either"
+        )
+    if len(examples) > 1:
+        (a, (va, _)), (b, (vb, _)) = sorted(examples.items())[:2]
+        raise DataError(
+            f"time column {column!r} mixes {a} (e.g. {va!r}) and {b} (e.g. {vb!r}); "
+            "give it one type"
+        )
+    if "number" in examples:
+        return pd.to_numeric(cells)
+    if "date" in examples:
+        return _parse_dates(cells, column)
+    numbers_ = pd.to_numeric(cells, errors="coerce")
+    if numbers_.notna().all():
+        return numbers_
+    dates = _parse_dates(cells, column)
+    if dates.notna().all():
+        return dates
+    if numbers_.notna().any() and dates.notna().any():
+        va = cells[numbers_.notna()].iloc[0]
+        vb = cells[dates.notna()].iloc[0]
+        raise DataError(
+            f"time column {column!r} mixes numbers (e.g. {va!r}) and dates (e.g. {vb!r}) as text"
+        )
+    row = int(np.argmax((numbers_.isna() & dates.isna()).to_numpy()))
+    raise DataError(
+        f"time column {column!r} holds {cells.iloc[row]!r} (row {row + 1}), neither a number "
+        "nor an ISO 8601 date/time"
+    )
+
+
+def _sort_rank(ids: Sequence[Any]) -> np.ndarray:
+    """Rank of each id in sorted order (numbers before text when both occur)."""
+    keys = [_plain(i) for i in ids]
+    try:
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+    except TypeError:
+        order = sorted(range(len(keys)), key=lambda k: (isinstance(keys[k], str), keys[k]))
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    return rank
+
+
+def _checked_sequence(seq: Any, user: Any, n_items: int) -> np.ndarray:
+    try:
+        out = np.asarray(seq, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise DataError(f"sequence of user {user!r} is not a list of item indices") from None
+    if out.ndim != 1:
+        raise DataError(f"sequence of user {user!r} has shape {out.shape}; expected 1-D")
+    if out.size and (out.min() < 1 or out.max() > n_items):
+        bad = out[(out < 1) | (out > n_items)][0]
+        raise DataError(f"sequence of user {user!r} has item index {bad} outside 1..{n_items}")
+    return out
+
+
+def _catalog_ids(item_ids: Sequence[Any], items: pd.DataFrame | None, item_col: Any) -> list:
+    """Items of the interactions, then the items table's other (cold) items, checked together."""
+    ids = list(item_ids)
+    if items is None:
+        return ids
+    listed = list(pd.unique(items[item_col]))
+    check_ids(
+        pd.Series([*ids, *listed], dtype=object),
+        "item id",
+        f" across the interactions and items tables (column {item_col!r})",
+    )
+    known = set(ids)
+    return ids + [i for i in listed if i not in known]
+
+
+def _sequences(
+    users: pd.Series, index: np.ndarray, times: pd.Series | None
+) -> tuple[list[Any], list[np.ndarray], list[np.ndarray] | None]:
+    """Users in sorted order with their items (dense ``index``; 0 = left out), oldest first.
+
+    Equal times keep the row order of the input table.
+    """
+    codes, uniques = pd.factorize(users)
+    rank = _sort_rank(list(uniques))[codes]
+    keys = pd.DataFrame({"user": rank})
+    if times is not None:
+        keys["time"] = times.reset_index(drop=True)
+    keys["row"] = np.arange(len(rank))
+    keys = keys[index > 0]
+    order = keys.sort_values(list(keys.columns), kind="mergesort")["row"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, rank[order][1:] != rank[order][:-1]])
+    user_list = [uniques[c] for c in codes[order][starts]]
+    sequences = np.split(index[order], starts[1:])
+    stamps = None if times is None else np.split(times.to_numpy()[order], starts[1:])
+    return user_list, sequences, stamps
 
 
 class Dataset:
@@ -43,7 +257,8 @@ class Dataset:
     is ``s[:-1] → s[-1]``, the validation case ``s[:-2] → s[-2]`` and training uses
     ``s[:-2]``. Users with fewer than 3 items are used for training only.
     Interactions with equal timestamps keep their order in the input table, so
-    sequences are deterministic.
+    sequences are deterministic. User ids follow the same rule as item ids (see
+    :mod:`attnwidget.data.catalog`): unambiguous, found by value or string form.
     """
 
     def __init__(
@@ -54,15 +269,26 @@ class Dataset:
         timestamps: Sequence[np.ndarray] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        if not isinstance(catalog, Catalog):
+            raise TypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
         if len(users) != len(sequences):
             raise DataError(f"{len(users)} users but {len(sequences)} sequences")
+        if timestamps is not None and len(timestamps) != len(users):
+            raise DataError(f"{len(timestamps)} timestamp lists for {len(users)} users")
         self.catalog = catalog
         self.users = [_plain(u) for u in users]
-        self.sequences = [np.asarray(s, dtype=np.int64) for s in sequences]
+        self._user_index = IdIndex(self.users, "user id")
+        self.sequences = [
+            _checked_sequence(s, u, catalog.n_items)
+            for u, s in zip(self.users, sequences, strict=True)
+        ]
         self.timestamps = list(timestamps) if timestamps is not None else None
+        for user, seq, times in zip(
+            self.users, self.sequences, self.timestamps or (), strict=False
+        ):
+            if len(times) != len(seq):
+                raise DataError(f"user {user!r} has {len(seq)} items but {len(times)} timestamps")
         self.metadata = dict(metadata or {})
-        self._user_index = {u: i for i, u in enumerate(self.users)}
-        self._user_index_str = {str(u): i for i, u in enumerate(self.users)}
 
     @classmethod
     def from_pandas(
@@ -70,11 +296,11 @@ class Dataset:
         interactions: pd.DataFrame,
         items: pd.DataFrame | None = None,
         *,
-        user_col: str = "user_id",
-        item_col: str = "item_id",
-        time_col: str | None = "timestamp",
-        feature_cols: Sequence[str] = (),
-        title_col: str | None = None,
+        user_col: Any = "user_id",
+        item_col: Any = "item_id",
+        time_col: Any | None = "timestamp",
+        feature_cols: Sequence[Any] = (),
+        title_col: Any | None = None,
         n_bins: int = 5,
         catalog: Catalog | None = None,
         metadata: dict[str, Any] | None = None,
@@ -83,54 +309,72 @@ class Dataset:
 
         Args:
             interactions: one row per (user, item) event.
-            items: item table with ``item_col`` and the feature/title columns.
-            user_col, item_col, time_col: column names; ``time_col=None`` keeps row order.
-            feature_cols: item feature columns; numeric ones are put in ``n_bins`` quantile bins.
-            title_col: item column with a readable title (defaults to the id).
-            catalog: reuse an existing catalogue (e.g. a trained model's); interactions
-                with items outside it are dropped with a count in ``metadata["dropped"]``.
+            items: item table with ``item_col`` and the feature/title columns; rows
+                that repeat an item must agree. Items it lacks get "unknown" features.
+            user_col, item_col, time_col: three different columns; ``time_col=None``
+                keeps row order. The time column holds numbers, datetimes, or text of
+                either (numeric text sorts as numbers, ISO 8601 text as datetimes).
+            feature_cols: item feature columns; numeric ones are put in ``n_bins``
+                quantile bins (NaN and ±inf → "unknown"), others get a vocabulary.
+            title_col: item column with a readable title (defaults to the id); it may
+                also be one of ``feature_cols``.
+            catalog: reuse an existing catalogue (e.g. a trained model's) instead of
+                ``items``; interactions with items outside it are dropped with a count
+                in ``metadata["dropped"]``. Ids are matched by value, else string form.
+
+        Raises:
+            DataError: a table that is not a DataFrame, missing or repeated columns,
+                NaN ids or times, ambiguous ids (``1`` and ``"1"``), an unusable time
+                column, conflicting item rows, or bad ``feature_cols``.
+            TypeError: a parameter of the wrong type (``n_bins="5"``, ``feature_cols="a"``).
         """
-        if not isinstance(interactions, pd.DataFrame):
-            raise DataError(
-                f"interactions must be a pandas DataFrame, got {type(interactions).__name__}"
-            )
-        cols = [user_col, item_col] + ([time_col] if time_col else [])
-        _require_columns(interactions, cols, "interactions")
+        _require_table(interactions, "interactions")
+        if items is not None:
+            _require_table(items, "items")
+            if catalog is not None:
+                raise DataError("pass items or catalog, not both (a catalogue has its features)")
+        if catalog is not None and not isinstance(catalog, Catalog):
+            raise TypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+        n_bins = check_int("n_bins", n_bins, 1)
+        check_columns(user_col, item_col, time_col)
+        features = _feature_columns(feature_cols, title_col, user_col, item_col, time_col)
+        if items is None and (features or title_col is not None):
+            raise DataError("feature_cols and title_col need an items table")
+        cols = [user_col, item_col] + ([] if time_col is None else [time_col])
+        only_time = time_col is not None and time_col not in interactions.columns
+        hint = "; pass time_col=None to keep the row order" if only_time else ""
+        _require_columns(interactions, cols, "interactions", hint)
         for col in cols:
-            _reject_nan(interactions, col, "interactions")
+            _reject_nan(interactions, col, "interactions", user_col if col == time_col else None)
         if interactions.empty:
             raise EmptyHistoryError("interactions table is empty")
+        for col, what in ((user_col, "user id"), (item_col, "item id")):
+            check_ids(interactions[col], what, f" in interactions column {col!r}")
+        times = None if time_col is None else _time_key(interactions[time_col], time_col)
         if items is not None:
-            _require_columns(
-                items, [item_col, *feature_cols] + ([title_col] if title_col else []), "items"
-            )
+            title = [] if title_col is None else [title_col]
+            _require_columns(items, [item_col, *features, *title], "items")
+            if items.empty:
+                raise DataError("items table is empty; pass items=None to use no item table")
             _reject_nan(items, item_col, "items")
-        elif feature_cols or title_col:
-            raise DataError("feature_cols and title_col need an items table")
+            check_ids(items[item_col], "item id", f" in items column {item_col!r}")
 
-        df = interactions[cols].reset_index(drop=True)
         meta = dict(metadata or {})
+        item_codes, item_ids = pd.factorize(interactions[item_col])
+        reuse = catalog is not None
         if catalog is None:
-            item_ids = pd.unique(df[item_col])
-            if items is not None:  # keep catalogue-only items too (cold items)
-                extra = items[item_col][~items[item_col].isin(item_ids)]
-                item_ids = np.concatenate([item_ids, pd.unique(extra)])
-            catalog = Catalog.build(item_ids, items, item_col, feature_cols, title_col, n_bins)
-            df["_item"] = [catalog.index_of(i) for i in df[item_col]]
-        else:
-            known = df[item_col].map(lambda i: catalog._index_str.get(str(i), 0))
-            meta["dropped"] = int((known == 0).sum())
-            df = df.assign(_item=known)[known > 0]
-
-        df["_row"] = np.arange(len(df))
-        order = [user_col] + ([time_col] if time_col else []) + ["_row"]
-        df = df.sort_values(order, kind="mergesort")
-        users, sequences, times = [], [], []
-        for user, group in df.groupby(user_col, sort=True):
-            users.append(user)
-            sequences.append(group["_item"].to_numpy(np.int64))
-            times.append(group[time_col].to_numpy() if time_col else None)
-        return cls(catalog, users, sequences, times if time_col else None, meta)
+            ids = _catalog_ids(item_ids, items, item_col)
+            catalog = Catalog.build(ids, items, item_col, features, title_col, n_bins)
+        index = np.array([catalog._find(i) for i in item_ids], dtype=np.int64)[item_codes]
+        if reuse:
+            meta["dropped"] = int((index == 0).sum())
+            if not index.any():
+                raise EmptyHistoryError(
+                    f"none of the {len(index)} interactions' items is in the catalogue of "
+                    f"{catalog.n_items} items (e.g. {_plain(item_ids[0])!r})"
+                )
+        users, sequences, stamps = _sequences(interactions[user_col], index, times)
+        return cls(catalog, users, sequences, stamps, meta)
 
     # --- look-ups -------------------------------------------------------------------
     @property
@@ -152,9 +396,7 @@ class Dataset:
 
     def user_position(self, user: Any) -> int:
         """Row of ``user`` in :attr:`users`; accepts the id or its string form."""
-        pos = self._user_index.get(_plain(user)) if not isinstance(user, list) else None
-        if pos is None:
-            pos = self._user_index_str.get(str(user))
+        pos = self._user_index.find(user)
         if pos is None:
             raise UnknownUserError(f"unknown user {user!r}: not among the {self.n_users} users")
         return pos
@@ -167,12 +409,14 @@ class Dataset:
         :class:`UnknownItemError` naming them (``unknown="error"``) or are left out of
         the histories (``unknown="drop"``; ``metadata["dropped_interactions"]`` counts them).
         """
+        if not isinstance(catalog, Catalog):
+            raise TypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
         if unknown not in ("error", "drop"):
             raise ValueError(f"unknown must be 'error' or 'drop', got {unknown!r}")
         if catalog is self.catalog or catalog.item_ids == self.catalog.item_ids:
             return self
         mapping = np.zeros(self.n_items + 1, dtype=np.int64)
-        mapping[1:] = [catalog._index_str.get(str(i), 0) for i in self.catalog.item_ids]
+        mapping[1:] = [catalog._find(i) for i in self.catalog.item_ids]
         sequences = [mapping[s] for s in self.sequences]
         missing = sorted(
             {int(i) for s, m in zip(self.sequences, sequences, strict=True) for i in s[m == 0]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,20 @@ PAD = 0
 UNKNOWN = 1
 PAD_LABEL = "<pad>"
 UNKNOWN_LABEL = "<unknown>"
+
+
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an ``int`` of at least ``minimum``, for integer parameters.
+
+    Raises:
+        TypeError: ``value`` is not an integer (a ``str``, ``float`` or ``bool``, say).
+        DataError: ``value`` is below ``minimum``.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise DataError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
 
 
 def _format_number(x: float) -> str:
@@ -41,7 +56,12 @@ class FeatureField:
 
     @classmethod
     def fit(cls, name: str, values: pd.Series, n_bins: int = 5) -> FeatureField:
-        """Build a field from a column: numeric dtypes are binned, anything else is categorical."""
+        """Build a field from a column: numeric dtypes are binned, anything else is categorical.
+
+        Categorical values are compared by their string form. Numeric NaN and ±inf are left
+        out of the bins and encode as "unknown".
+        """
+        n_bins = check_int("n_bins", n_bins, 1)
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             present = values.dropna().astype(str)
             vocab = sorted(present.unique().tolist())

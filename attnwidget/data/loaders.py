@@ -1,9 +1,10 @@
 """Loaders for local interaction files: RecBole atomic files, MovieLens and CSV.
 
 Nothing is downloaded: every loader reads a path the user gives. Problems with the
-files (missing path, missing file, bad header, wrong number of columns, non-numeric
+files (missing path, a directory where a file belongs, binary or compressed content,
+undecodable text, bad header, wrong number of columns, truncated rows, non-numeric
 numbers) raise :class:`~attnwidget.errors.DataError` with a one-line message that
-names the file and what was expected.
+names the file and what was expected; parameters of the wrong type raise ``TypeError``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .dataset import Dataset
+from .dataset import Dataset, check_columns
+from .features import check_int
 
 PathLike = str | os.PathLike
 """A file or directory path."""
@@ -37,6 +39,16 @@ ML100K_GENRES = (
 # fmt: on
 _YEAR = r"\((\d{4})\)\s*$"
 
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+_COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst", ".tar")  # pandas reads these
+_SEPARATORS = (",", "\t", ";", "|")
+
 
 # --- shared helpers ---------------------------------------------------------------------
 def _first_line(error: BaseException) -> str:
@@ -48,17 +60,51 @@ def _sep_name(sep: str) -> str:
     return "tab" if sep == "\t" else repr(sep)
 
 
+def _decode_error(path: Path, encoding: str, error: UnicodeDecodeError) -> DataError:
+    byte = error.object[error.start : error.start + 1].hex()
+    return DataError(
+        f"cannot decode {path} as {encoding} ({error.reason}, byte 0x{byte}); pass the "
+        "file's encoding, e.g. encoding='latin-1'"
+    )
+
+
+def _check_text_file(path: Path, what: str, encoding: str) -> None:
+    """``path`` is an existing file of text, not a directory nor binary or compressed data."""
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; expected {what}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except FileNotFoundError:
+        raise DataError(f"no such file: {path} (expected {what})") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    if path.suffix.lower() in _COMPRESSED_SUFFIXES:
+        return
+    for magic, kind in _COMPRESSED.items():
+        if head.startswith(magic):
+            raise DataError(f"{path} is {kind}-compressed; decompress it (expected {what})")
+    wide = encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32"))
+    if b"\x00" in head and not wide:
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+        raise DataError(
+            f"{path} is not a text file (NUL byte at offset {head.index(0)}); expected {what}"
+            + ("; for UTF-16 text pass encoding='utf-16'" if utf16 else "")
+        )
+
+
 def _read(source: Any, path: Path, what: str, **kwargs: Any) -> pd.DataFrame:
     """``pd.read_csv(source)`` whose failures become a one-line :class:`DataError` on ``path``."""
     try:
         return pd.read_csv(source, **kwargs)
     except FileNotFoundError:
         raise DataError(f"no such file: {path} (expected {what})") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a directory; expected {what}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; expected {what}") from None
     except UnicodeDecodeError as e:
-        encoding = kwargs.get("encoding", "utf-8")
-        raise DataError(f"cannot decode {path} as {encoding}: {e.reason}") from None
+        raise _decode_error(path, kwargs.get("encoding") or "utf-8", e) from None
     except (pd.errors.ParserError, ValueError, OSError) as e:
         raise DataError(f"cannot read {path} as {what}: {_first_line(e)}") from None
 
@@ -72,13 +118,14 @@ def _read_rows(
     not special, and a multi-character ``sep`` (MovieLens ``::``) is handled.
     """
     what = f"{len(names)} {_sep_name(sep)}-separated columns ({layout})"
+    _check_text_file(path, what, encoding)
     source: Any = path
     if len(sep) > 1:  # pandas' C parser takes one-character separators only
         try:
             source = io.StringIO(path.read_text(encoding=encoding).replace(sep, "\x1f"))
-        except FileNotFoundError:
-            raise DataError(f"no such file: {path} (expected {what})") from None
-        except (OSError, UnicodeDecodeError) as e:
+        except UnicodeDecodeError as e:
+            raise _decode_error(path, encoding, e) from None
+        except OSError as e:
             raise DataError(f"cannot read {path}: {_first_line(e)}") from None
         sep = "\x1f"
     df = _read(
@@ -138,7 +185,11 @@ def _build(
         raise DataError(f"{source}: {e}") from None
 
 
-def _existing(path: PathLike, what: str) -> Path:
+def _existing(path: PathLike, what: str, param: str = "path") -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"{param} must be a str or os.PathLike, got {path!r} ({type(path).__name__})"
+        )
     p = Path(path).expanduser()
     if not p.exists():
         raise DataError(f"no such file or directory: {p} (expected {what})")
@@ -147,12 +198,13 @@ def _existing(path: PathLike, what: str) -> Path:
 
 # --- RecBole atomic files ---------------------------------------------------------------
 def _recbole_header(path: Path, encoding: str) -> dict[str, str]:
-    """Field name → type from the ``name:type`` header row of an atomic file."""
+    """Field name → type from the ``name:type`` header row of an atomic file (BOM allowed)."""
+    _check_text_file(path, "a RecBole atomic file with a name:type header row", encoding)
     try:
         with path.open(encoding=encoding, newline="") as fh:
-            line = fh.readline().rstrip("\r\n")
+            line = fh.readline().rstrip("\r\n").lstrip("\ufeff")
     except UnicodeDecodeError as e:
-        raise DataError(f"cannot decode {path} as {encoding}: {e.reason}") from None
+        raise _decode_error(path, encoding, e) from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {_first_line(e)}") from None
     if not line.strip():
@@ -255,7 +307,13 @@ def load_recbole(
 
     Raises:
         DataError: missing path or files, a bad header or malformed rows.
+        TypeError: a parameter of the wrong type.
     """
+    check_int("n_bins", n_bins, 1)
+    if dataset_name is not None and not isinstance(dataset_name, str):
+        raise TypeError(f"dataset_name must be a str, got {dataset_name!r}")
+    if isinstance(feature_cols, str):
+        raise TypeError(f"feature_cols must be a list of field names, got {feature_cols!r}")
     inter_path, item_path, name = _recbole_files(path, dataset_name)
     inter, inter_fields = _read_atomic(inter_path, encoding)
     tokens = [f for f, kind in inter_fields.items() if kind == "token"]
@@ -412,7 +470,9 @@ def load_movielens(path: PathLike, *, n_bins: int = 5) -> Dataset:
 
     Raises:
         DataError: no ratings file in ``path``, or a malformed file.
+        TypeError: ``n_bins`` is not an int.
     """
+    check_int("n_bins", n_bins, 1)
     variant, root = _movielens_variant(path)
     inter_path = root / ("u.data" if variant == "ml-100k" else "ratings.dat")
     names = ["user_id", "item_id", "rating", "timestamp"]
@@ -446,6 +506,40 @@ def load_movielens(path: PathLike, *, n_bins: int = 5) -> Dataset:
 
 
 # --- CSV ----------------------------------------------------------------------------------
+def _header_hint(df: pd.DataFrame, needed: Sequence[Any], sep: str) -> str:
+    """Why ``needed`` columns are missing from a CSV header, when the reason is clear."""
+    if all(c in df.columns for c in needed):
+        return ""
+    if len(df.columns) == 1:
+        other = next((s for s in _SEPARATORS if s != sep and s in str(df.columns[0])), None)
+        if other is not None:
+            return f"; the header looks {_sep_name(other)}-separated: pass sep={other!r}"
+    if not any(c in df.columns for c in needed):
+        return "; the first row must be a header row naming the columns"
+    return ""
+
+
+def _read_table(
+    path: Path, what: str, *, sep: str, encoding: str, ids: Sequence[Any]
+) -> pd.DataFrame:
+    """A delimited text file with a header row; ``ids`` columns are read as text."""
+    what = f"{_sep_name(sep)}-separated {what} with a header row"
+    _check_text_file(path, what, encoding)
+    return _read(path, path, what, sep=sep, encoding=encoding, dtype=dict.fromkeys(ids, str))
+
+
+def _require_filled(df: pd.DataFrame, columns: Sequence[Any], path: Path) -> None:
+    """Every row has a value in ``columns`` (a short or truncated line does not)."""
+    for col in columns:
+        empty = df[col].isna().to_numpy() if col in df.columns else np.zeros(0, dtype=bool)
+        if empty.any():
+            row = int(np.argmax(empty)) + 1
+            raise DataError(
+                f"{path}: row {row} after the header has no {col!r} value (a short or "
+                "truncated line?)"
+            )
+
+
 def load_csv(
     path: PathLike,
     *,
@@ -457,13 +551,15 @@ def load_csv(
     title_col: str | None = None,
     sep: str = ",",
     n_bins: int = 5,
+    encoding: str = "utf-8",
 ) -> Dataset:
     """Load interactions (and an optional item table) from delimited text files.
 
     A thin wrapper over ``pandas.read_csv`` and :meth:`Dataset.from_pandas`. Both
     files need a header row. User and item ids are read as strings so the two files
-    agree and leading zeros survive; ``time_col`` should sort chronologically
-    (numbers or ISO-8601 text), ``None`` keeps the row order.
+    agree and leading zeros survive. ``time_col`` holds numbers (sorted as numbers,
+    also when pandas reads them as text) or ISO 8601 dates; ``None`` keeps the row order.
+    Files ending in ``.gz``, ``.zip``, ``.bz2``, ``.xz`` or ``.zst`` are decompressed.
 
     Args:
         path: the interactions file, one row per event.
@@ -473,30 +569,38 @@ def load_csv(
         title_col: item column with a readable title.
         sep: field separator of both files.
         n_bins: quantile bins for numeric features.
+        encoding: text encoding of both files (e.g. ``"latin-1"``).
 
     Raises:
-        DataError: a missing or unreadable file, or missing columns.
+        DataError: a missing, binary, undecodable or malformed file, a missing or short
+            header, rows without a user, item or time, or any error of
+            :meth:`Dataset.from_pandas`; each names the file.
+        TypeError: a parameter of the wrong type.
     """
+    check_int("n_bins", n_bins, 1)
+    check_columns(user_col, item_col, time_col)
+    if not isinstance(sep, str) or not isinstance(encoding, str):
+        raise TypeError(f"sep and encoding must be str, got {sep!r} and {encoding!r}")
+    if not sep:
+        raise DataError("sep must be a non-empty separator, got ''")
     inter_path = _existing(path, "an interactions file")
-    ids = {user_col: str, item_col: str}
-    inter = _read(
-        inter_path,
-        inter_path,
-        f"{_sep_name(sep)}-separated interactions with a header row",
-        sep=sep,
-        dtype=ids,
+    needed = [user_col, item_col] + ([] if time_col is None else [time_col])
+    inter = _read_table(
+        inter_path, "interactions", sep=sep, encoding=encoding, ids=[user_col, item_col]
     )
+    hint = _header_hint(inter, needed, sep)
+    if hint:
+        missing = [c for c in needed if c not in inter.columns]
+        raise DataError(
+            f"{inter_path}: interactions table is missing column(s) {missing}; it has "
+            f"{list(inter.columns)}{hint}"
+        )
+    _require_filled(inter, needed, inter_path)
     items = None
     source = str(inter_path)
     if items_path is not None:
-        item_file = _existing(items_path, "an item table")
-        items = _read(
-            item_file,
-            item_file,
-            f"a {_sep_name(sep)}-separated item table with a header row",
-            sep=sep,
-            dtype={item_col: str},
-        )
+        item_file = _existing(items_path, "an item table", "items_path")
+        items = _read_table(item_file, "item table", sep=sep, encoding=encoding, ids=[item_col])
         source += f" + {item_file}"
     return _build(
         source,
@@ -505,7 +609,7 @@ def load_csv(
         user_col=user_col,
         item_col=item_col,
         time_col=time_col,
-        feature_cols=list(feature_cols),
+        feature_cols=feature_cols,
         title_col=title_col,
         n_bins=n_bins,
         metadata={"name": inter_path.stem, "source": str(inter_path)},

@@ -20,10 +20,15 @@ Patterns (all driven by ``seed``):
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from ..data import Dataset
+from ..data.features import check_int
+from ..errors import DataError
 
 DEPARTMENTS = {
     "cameras": (
@@ -64,6 +69,8 @@ TIERS = ("budget", "mid", "premium")
 TIER_PRICE = {"budget": 0.45, "mid": 1.0, "premium": 2.2}
 TIER_SUFFIX = {"budget": " Lite", "mid": "", "premium": " Pro"}
 ACCESSORY_PRICE = 0.08
+CELL_ITEMS = 4 * len(TIERS)  # brands × tiers: items of one category per round of the catalogue
+N_CELLS = len(DEPARTMENTS) * 2 * CELL_ITEMS  # smallest catalogue: every cell once
 
 
 def _make_items(n_items: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -111,6 +118,14 @@ def _pick_complements(items: pd.DataFrame, rng: np.random.Generator) -> dict[str
     return complements
 
 
+def _check_probability(name: str, value: Any) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    if not 0.0 <= value <= 1.0:  # False for NaN too
+        raise DataError(f"{name} must be a probability between 0 and 1, got {value}")
+    return float(value)
+
+
 def synthetic_shop(
     n_users: int = 3000,
     n_items: int = 600,
@@ -127,12 +142,38 @@ def synthetic_shop(
     """Generate the synthetic shop (see the module docstring for its patterns).
 
     Returns a :class:`~attnwidget.data.Dataset` with item features category, brand
-    and price (quantile-binned), titles, and ``metadata["complements"]``.
+    and price (quantile-binned), titles, and ``metadata["complements"]``. Every
+    customer buys at least ``min_len`` items; a customer who has bought every item of
+    a category stops before ``max_len``.
+
+    Raises:
+        TypeError: a count that is not an int (``"10"``, ``10.0``, ``True``) or a
+            probability that is not a number.
+        DataError: ``n_users`` < 1, ``n_items`` < 120, ``min_len`` < 2, ``max_len`` <
+            ``min_len``, ``min_len`` larger than the smallest category allows,
+            a probability outside [0, 1], ``n_bins`` < 1 or a negative ``seed``.
     """
-    if n_users < 1 or n_items < 120:
-        raise ValueError(f"need n_users ≥ 1 and n_items ≥ 120, got {n_users} and {n_items}")
-    if not 2 <= min_len <= max_len:
-        raise ValueError(f"need 2 ≤ min_len ≤ max_len, got {min_len} and {max_len}")
+    n_users = check_int("n_users", n_users, 1)
+    n_items = check_int("n_items", n_items, N_CELLS)
+    min_len = check_int("min_len", min_len, 2)
+    max_len = check_int("max_len", max_len, 2)
+    if max_len < min_len:
+        raise DataError(f"max_len={max_len} is less than min_len={min_len}")
+    per_category = CELL_ITEMS * (n_items // N_CELLS)  # items in the smallest category
+    if min_len > per_category:
+        raise DataError(
+            f"min_len={min_len} is more than the {per_category} items of a category with "
+            f"n_items={n_items}; lower min_len or raise n_items"
+        )
+    for name, p in (
+        ("p_complement", p_complement),
+        ("p_delayed", p_delayed),
+        ("p_brand", p_brand),
+        ("p_tier", p_tier),
+    ):
+        _check_probability(name, p)
+    check_int("n_bins", n_bins, 1)
+    seed = check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     items = _make_items(n_items, rng)
     complements = _pick_complements(items, rng)
