@@ -210,8 +210,8 @@ def _check_archive(path: Path, name: str, head: bytes) -> None:
         )
     if members is None:
         raise CheckpointError(
-            f"{name} is not an attnwidget checkpoint: {_looks_like(head)}, not the zip file "
-            "that SASRec.save or `attnwidget train --out` writes"
+            f"{name} is not a readable attnwidget checkpoint: {_looks_like(head)}, not the zip "
+            "file that SASRec.save or `attnwidget train --out` writes"
         )
     if not any(m.endswith("/data.pkl") or m == "data.pkl" for m in members):
         raise CheckpointError(

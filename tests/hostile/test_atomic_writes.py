@@ -337,3 +337,17 @@ def test_export_onto_a_directory_prints_one_line_and_exits_2(tiny, tmp_path, cap
     assert err.startswith("attnwidget export: error: ") and "\n" not in err
     assert repr(str(out)) in err and "is a directory" in err
     assert _names(out) == []
+
+
+def test_train_with_the_disk_full_keeps_the_old_checkpoint(tiny, tmp_path, monkeypatch, capsys):
+    data = tmp_path / "events.csv"
+    tiny[2].to_csv(data, index=False)
+    path, before = _old_file(tmp_path, "model.pt")
+    _break_disk(monkeypatch, OSError(errno.ENOSPC, DISK_FULL))
+    argv = ["train", "--data", str(data), "--out", str(path), "--epochs", "1", "--no-progress"]
+    assert cli.main([*argv, "--d-model", "8", "--layers", "1", "--heads", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("attnwidget train: error: ") and "\n" not in err
+    assert DISK_FULL in err and repr(str(path)) in err
+    assert path.read_bytes() == before
+    assert _names(tmp_path) == ["events.csv", "model.pt"]

@@ -132,7 +132,9 @@ def test_wrong_or_damaged_checkpoints_give_clear_errors(trained, tmp_path):
         SASRec.load(tmp_path / "missing.pt")
     text = tmp_path / "notes.pt"
     text.write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match="not an attnwidget checkpoint: it is a text file"):
+    with pytest.raises(
+        CheckpointError, match="not a readable attnwidget checkpoint: it is a text file"
+    ):
         SASRec.load(text)
     good = trained.save(tmp_path / "good.pt").read_bytes()
     cut = tmp_path / "cut.pt"
