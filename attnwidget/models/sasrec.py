@@ -69,6 +69,13 @@ class SASRec(nn.Module):
     Args:
         data: a :class:`Dataset` or :class:`Catalog` whose items the model scores.
         seed: seed of the weight initialisation.
+
+    Raises:
+        TypeError: a size, ``dropout`` or ``seed`` of the wrong type (strings and bools
+            are refused, numpy integers accepted).
+        ValueError: a value out of range, ``n_heads`` not dividing ``d_model``, or a model
+            of more than :data:`MAX_PARAMETERS` weights.
+        DataError: a catalogue without items.
     """
 
     def __init__(
