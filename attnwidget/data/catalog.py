@@ -277,11 +277,8 @@ def _feature_matrix(features: Any, n_items: int, fields: Sequence[FeatureField])
     """``features`` as an int64 ``[n_items + 1, len(fields)]`` matrix of valid field indices."""
     try:
         matrix = np.asarray(features, dtype=np.int64)
-        matrix = matrix.reshape(n_items + 1, -1) if matrix.size else matrix
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         raise DataError(f"item features are not an integer matrix: {e}") from None
-    if matrix.size == 0 and not fields:
-        matrix = np.zeros((n_items + 1, 0), dtype=np.int64)
     if matrix.shape != (n_items + 1, len(fields)):
         raise DataError(
             f"item features have shape {matrix.shape}, expected ({n_items + 1}, {len(fields)}): "

@@ -212,10 +212,10 @@ def _recbole_header(path: Path, encoding: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for token in line.split("\t"):
         name, _, kind = token.strip().rpartition(":")
-        if not name or kind not in RECBOLE_TYPES or name in fields:
+        if not name or ":" in name or kind not in RECBOLE_TYPES or name in fields:
             raise DataError(
                 f"bad header in {path}: field {token!r} is not a unique name:type with type in "
-                f"{', '.join(RECBOLE_TYPES)}"
+                f"{', '.join(RECBOLE_TYPES)} (fields are tab-separated)"
             )
         fields[name] = kind
     return fields
