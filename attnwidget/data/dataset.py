@@ -113,7 +113,7 @@ def _feature_columns(
 
 
 def _time_kind(kind: type) -> str | None:
-    """ "number", "date" or "text" for a cell type of a time column; ``None`` if unusable."""
+    """Kind of a time-column cell type: "number", "date", "text", or ``None`` if unusable."""
     if issubclass(kind, bool | np.bool_):
         return None
     if issubclass(kind, numbers.Real):
@@ -169,19 +169,19 @@ def _time_key(values: pd.Series, column: Any) -> pd.Series:
         return pd.to_numeric(cells)
     if "date" in examples:
         return _parse_dates(cells, column)
-    numbers_ = pd.to_numeric(cells, errors="coerce")
-    if numbers_.notna().all():
-        return numbers_
-    dates = _parse_dates(cells, column)
-    if dates.notna().all():
-        return dates
-    if numbers_.notna().any() and dates.notna().any():
-        va = cells[numbers_.notna()].iloc[0]
-        vb = cells[dates.notna()].iloc[0]
+    as_numbers = pd.to_numeric(cells, errors="coerce")
+    if as_numbers.notna().all():
+        return as_numbers
+    as_dates = _parse_dates(cells, column)
+    if as_dates.notna().all():
+        return as_dates
+    if as_numbers.notna().any() and as_dates.notna().any():
+        va = cells[as_numbers.notna()].iloc[0]
+        vb = cells[as_dates.notna()].iloc[0]
         raise DataError(
             f"time column {column!r} mixes numbers (e.g. {va!r}) and dates (e.g. {vb!r}) as text"
         )
-    row = int(np.argmax((numbers_.isna() & dates.isna()).to_numpy()))
+    row = int(np.argmax((as_numbers.isna() & as_dates.isna()).to_numpy()))
     raise DataError(
         f"time column {column!r} holds {cells.iloc[row]!r} (row {row + 1}), neither a number "
         "nor an ISO 8601 date/time"

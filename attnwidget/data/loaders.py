@@ -9,6 +9,7 @@ names the file and what was expected; parameters of the wrong type raise ``TypeE
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -66,6 +67,16 @@ def _decode_error(path: Path, encoding: str, error: UnicodeDecodeError) -> DataE
         f"cannot decode {path} as {encoding} ({error.reason}, byte 0x{byte}); pass the "
         "file's encoding, e.g. encoding='latin-1'"
     )
+
+
+def _check_encoding(encoding: Any) -> str:
+    if not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a str, got {encoding!r} ({type(encoding).__name__})")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}; e.g. 'utf-8' or 'latin-1'") from None
+    return encoding
 
 
 def _check_text_file(path: Path, what: str, encoding: str) -> None:
@@ -310,6 +321,7 @@ def load_recbole(
         TypeError: a parameter of the wrong type.
     """
     check_int("n_bins", n_bins, 1)
+    _check_encoding(encoding)
     if dataset_name is not None and not isinstance(dataset_name, str):
         raise TypeError(f"dataset_name must be a str, got {dataset_name!r}")
     if isinstance(feature_cols, str):
@@ -579,8 +591,9 @@ def load_csv(
     """
     check_int("n_bins", n_bins, 1)
     check_columns(user_col, item_col, time_col)
-    if not isinstance(sep, str) or not isinstance(encoding, str):
-        raise TypeError(f"sep and encoding must be str, got {sep!r} and {encoding!r}")
+    _check_encoding(encoding)
+    if not isinstance(sep, str):
+        raise TypeError(f"sep must be a str, got {sep!r} ({type(sep).__name__})")
     if not sep:
         raise DataError("sep must be a non-empty separator, got ''")
     inter_path = _existing(path, "an interactions file")

@@ -155,11 +155,21 @@ def test_csv_items_file_with_conflicting_rows(tmp_path):
     [
         ({"user_col": "item_id"}, DataError, "user_col and item_col both name column 'item_id'"),
         ({"sep": ""}, DataError, "sep must be a non-empty separator"),
-        ({"sep": None}, TypeError, "sep and encoding must be str, got None"),
+        ({"sep": None}, TypeError, "sep must be a str, got None"),
+        ({"encoding": "klingon"}, DataError, "unknown encoding 'klingon'"),
+        ({"encoding": 8}, TypeError, "encoding must be a str, got 8 (int)"),
         ({"n_bins": "5"}, TypeError, "n_bins must be an int, got '5' (str)"),
         ({"feature_cols": "kind"}, TypeError, "feature_cols must be a list of column names"),
     ],
-    ids=["same-column", "empty-sep", "sep-none", "n_bins-str", "feature_cols-str"],
+    ids=[
+        "same-column",
+        "empty-sep",
+        "sep-none",
+        "unknown-encoding",
+        "encoding-int",
+        "n_bins-str",
+        "feature_cols-str",
+    ],
 )
 def test_csv_bad_parameters(tmp_path, kwargs, error, fragment):
     events = write(tmp_path / "e.csv", GOOD_CSV)
@@ -252,18 +262,19 @@ def test_recbole_item_file_with_conflicting_rows(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "fragment"),
+    ("kwargs", "error", "fragment"),
     [
-        ({"dataset_name": 3}, "dataset_name must be a str, got 3"),
-        ({"feature_cols": "studio"}, "feature_cols must be a list of field names, got 'studio'"),
-        ({"n_bins": 2.5}, "n_bins must be an int, got 2.5 (float)"),
+        ({"dataset_name": 3}, TypeError, "dataset_name must be a str, got 3"),
+        ({"feature_cols": "studio"}, TypeError, "feature_cols must be a list of field names"),
+        ({"n_bins": 2.5}, TypeError, "n_bins must be an int, got 2.5 (float)"),
+        ({"encoding": "utf-9"}, DataError, "unknown encoding 'utf-9'"),
     ],
-    ids=["dataset_name-int", "feature_cols-str", "n_bins-float"],
+    ids=["dataset_name-int", "feature_cols-str", "n_bins-float", "unknown-encoding"],
 )
-def test_recbole_bad_parameters(tmp_path, kwargs, fragment):
+def test_recbole_bad_parameters(tmp_path, kwargs, error, fragment):
     root = tmp_path / "d"
     write(root / "d.inter", "user_id:token\titem_id:token\nu\ta\n")
-    with fails(TypeError, fragment):
+    with fails(error, fragment):
         load_recbole(root, **kwargs)
 
 
