@@ -13,10 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import SASRec
-from .base import AttentionNotFoundError, AttentionSource, SourceOutput, can_rerun
+from .base import (
+    AdapterError,
+    AttentionNotFoundError,
+    AttentionSource,
+    SourceOutput,
+    can_rerun,
+)
 from .output_attentions import OutputAttentionsSource, hf_inputs
-from .precomputed import PrecomputedSource, attention_table_to_arrays
+from .precomputed import PrecomputedSource
 from .sasrec import SASRecSource
+from .tables import attention_table_to_arrays
 from .torch_hooks import MultiheadAttentionSource, capture_attention, find_attention_modules
 
 
@@ -35,6 +42,7 @@ def as_source(model: Any) -> AttentionSource:
 
 
 __all__ = [
+    "AdapterError",
     "AttentionNotFoundError",
     "AttentionSource",
     "MultiheadAttentionSource",

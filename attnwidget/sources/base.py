@@ -65,6 +65,12 @@ class AttentionNotFoundError(AttnWidgetError, TypeError):
     """A model in which an adapter found no attention to capture, or no attention was returned."""
 
 
+class AdapterError(AttnWidgetError, TypeError):
+    """A model or adapter function (``to_input``, ``to_scores``, ``to_attention``) that does
+    not work as the adapter needs: not callable, raised an error, or returned something that
+    is not an array. The original error, if any, is chained as ``__cause__``."""
+
+
 _MODEL_LOCKS: WeakKeyDictionary[Any, threading.RLock] = WeakKeyDictionary()
 _GUARD = threading.Lock()
 

@@ -13,7 +13,7 @@ import torch
 
 from ..data import Catalog, Dataset
 from .base import AttentionNotFoundError
-from .torch_model import ToAttention, ToInput, TorchModelSource, ToScores, call_model
+from .torch_model import ToAttention, ToInput, TorchModelSource, ToScores
 
 
 def hf_inputs(batch: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -79,7 +79,7 @@ class OutputAttentionsSource(TorchModelSource):
 
     def forward(self, batch: torch.Tensor) -> tuple[Any, list[torch.Tensor]]:
         extra = {"output_attentions": True} if self.output_attentions else {}
-        output = call_model(self.model, self.to_input(batch), **extra)
+        output = self.predict(batch, **extra)
         layers = returned_attentions(output)
         if layers is None:
             raise AttentionNotFoundError(

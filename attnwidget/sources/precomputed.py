@@ -9,6 +9,7 @@ what-if editing.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,14 +18,17 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ..errors import DataError, UnknownItemError
+from ..errors import DataError, NothingToRecommendError, UnknownItemError
+from ..evaluate import check_int
 from .base import SourceOutput
-
-TABLE_COLUMNS = ("user", "layer", "head", "query", "key", "weight")
-"""Columns of the long attention table: one row per (user, layer, head, query, key) weight."""
+from .tables import TABLE_COLUMNS, attention_table_to_arrays, integers, require
+from .validate import check_weights, float32s, floats, normalised_rows
 
 RECOMMENDATION_COLUMNS = ("user", "item")
 """Columns of a recommendation table (``score`` optional), best first within a user."""
+
+AXES_4 = ("layer", "head", "query", "key")
+FEATURE_AXES = ("position", "field")
 
 Attentions = Mapping[Any, np.ndarray] | pd.DataFrame
 Recommendations = Mapping[Any, Sequence[Any]] | pd.DataFrame
@@ -38,72 +42,36 @@ class _Entry:
     feature_attention: np.ndarray | None  # [n, F]
 
 
-def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataError(f"{what} is missing column(s) {missing}; it has {list(table.columns)}")
-
-
-def _shown(value: Any) -> Any:
-    """numpy scalars as Python scalars, for messages."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _integers(table: pd.DataFrame, column: str) -> np.ndarray:
-    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0) | (values % 1 != 0)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise DataError(
-            f"attention table column {column!r} must hold integers ≥ 0, got "
-            f"{_shown(table[column].iloc[row])!r} (row {row})"
-        )
-    return values.astype(np.int64)
-
-
-def attention_table_to_arrays(
-    table: pd.DataFrame, lengths: Mapping[Any, int]
-) -> dict[Any, np.ndarray]:
-    """``[layers, heads, n, n]`` arrays per user from a long table (absent cells are 0).
-
-    Args:
-        table: columns ``user, layer, head, query, key, weight``; ``query`` and ``key``
-            are positions in the user's last ``n`` history items, oldest first.
-        lengths: ``n`` per user.
-    """
-    _require(table, TABLE_COLUMNS, "attention table")
-    if table.empty:
-        raise DataError("attention table is empty: give one row per attention weight")
-    weights = pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(weights).all():
-        row = int(np.argmax(~np.isfinite(weights)))
-        raise DataError(
-            f"attention table column 'weight' has {int((~np.isfinite(weights)).sum())} NaN, "
-            f"infinite or non-numeric value(s), e.g. {_shown(table['weight'].iloc[row])!r} "
-            f"(row {row})"
-        )
-    index = {c: _integers(table, c) for c in ("layer", "head", "query", "key")}
-    keys = ["user", "layer", "head", "query", "key"]
-    duplicated = table.duplicated(subset=keys).to_numpy()
-    if duplicated.any():
-        row = int(np.argmax(duplicated))
-        cell = {k: _shown(table[k].iloc[row]) for k in keys}
-        raise DataError(f"attention table has the same cell twice: {cell} (row {row})")
-    n_layers, n_heads = int(index["layer"].max()) + 1, int(index["head"].max()) + 1
-    out: dict[Any, np.ndarray] = {}
-    rows_of = table.reset_index(drop=True).groupby("user", sort=False).indices
-    for user, n in lengths.items():
-        rows = rows_of.get(user, np.zeros(0, dtype=np.int64))
-        q, k = index["query"][rows], index["key"][rows]
-        if len(rows) and max(q.max(), k.max()) >= n:
-            raise DataError(
-                f"attention table has query/key position {int(max(q.max(), k.max()))} for user "
-                f"{user!r}, whose attention covers {n} history items (positions 0..{n - 1})"
-            )
-        array = np.zeros((n_layers, n_heads, n, n), dtype=np.float32)
-        array[index["layer"][rows], index["head"][rows], q, k] = weights[rows]
-        out[user] = array
+def _field_names(names: Sequence[str] | None) -> list[str]:
+    """Feature-attention field names: distinct, non-empty strings (default ``["item"]``)."""
+    if names is None:
+        return ["item"]
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise DataError(f"field_names must be a list of strings, got {names!r}")
+    out = list(names)
+    if not out or not all(isinstance(n, str) and n for n in out) or len(set(out)) != len(out):
+        raise DataError(f"field_names must be distinct, non-empty strings, got {out!r}")
     return out
+
+
+def _item_list(user: Any, items: Any) -> list[Any]:
+    """A user's recommended ids as a list; a single string or a non-sequence is an error."""
+    if isinstance(items, str | bytes) or not isinstance(items, Sequence | np.ndarray | pd.Series):
+        raise DataError(
+            f"recommendations for user {user!r} must be a list of item ids, got "
+            f"{type(items).__name__} {items!r:.60}"
+        )
+    return list(items)
+
+
+def _same_keys(
+    users: Mapping[Any, Any], given: Mapping[Any, Any], what: str, *, required: bool = True
+) -> None:
+    """Every user with attention has ``what`` (if ``required``), and no other user has."""
+    if required and (missing := [u for u in users if u not in given]):
+        raise DataError(f"no {what} for user {missing[0]!r} ({len(missing)} user(s) without)")
+    if extra := [u for u in given if u not in users]:
+        raise DataError(f"{what} for users without attention: {extra[:5]}")
 
 
 class PrecomputedSource:
@@ -115,7 +83,7 @@ class PrecomputedSource:
         attentions: per user an array ``[layers, heads, n, n]`` (``[heads, n, n]`` and
             ``[n, n]`` mean one layer / one head), query × key, oldest item first; or a
             long table with columns ``user, layer, head, query, key, weight`` (cells not
-            in the table are 0).
+            in the table are 0). Every user needs the same layers and heads.
         recommendations: per user the recommended item ids, best first; or a table with
             columns ``user, item`` and optionally ``score`` (best first in row order).
         scores: per user the scores of the recommended items, in the same order. Without
@@ -123,13 +91,26 @@ class PrecomputedSource:
         feature_attention: per user ``[n, F]`` weights over ``field_names``.
         field_names: names of the feature-attention fields (default ``["item"]``).
         max_len: the longest history the attention covers (default: the largest ``n``).
+        normalize: what to do with attention (or feature attention) rows that do not sum
+            to 1, e.g. because a ``[CLS]`` token's share was dropped: ``True`` (default)
+            rescales them so each query's weights sum to 1 and warns (``UserWarning``);
+            ``False`` makes them an error. Rows within 1e-3 of 1 are kept exactly.
+
+    The explanation maths (rollout, importance) reads each row as shares of attention, so
+    weights must be finite and ≥ 0, and every query must give some weight to some key: a
+    row of zeros (in a table, a (user, layer, head, query) without rows) is an error.
 
     Users present in ``dataset`` but not here cannot be explained; :attr:`users` lists
     the ones that can. When two users have the same history, the first one's data answers.
 
     Raises:
-        DataError: shapes that do not match the histories, NaN or infinite weights or
-            scores, missing columns, users missing from recommendations.
+        DataError: shapes that do not match the histories, layers or heads that differ
+            between users, NaN, infinite or negative weights, rows without weight, NaN or
+            infinite scores, missing columns, a user given twice, users missing from (or
+            only in) recommendations, scores or feature attention.
+        EmptyHistoryError: a user with attention but an empty history.
+        NothingToRecommendError: a user whose recommendations are all in their history
+            (explanations never recommend what the user already has).
         UnknownUserError / UnknownItemError: ids not in the dataset or its catalogue.
     """
 
@@ -145,75 +126,74 @@ class PrecomputedSource:
         feature_attention: Mapping[Any, np.ndarray] | None = None,
         field_names: Sequence[str] | None = None,
         max_len: int | None = None,
+        normalize: bool = True,
     ) -> None:
         if not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
         self.dataset = dataset
         self.catalog = dataset.catalog
+        self.field_names = _field_names(field_names)
+        self._normalize = bool(normalize)
+        self._rescaled: dict[Any, int] = {}
+        if max_len is not None:
+            max_len = check_int("max_len", max_len)
         arrays = self._arrays(attentions, max_len)
         if not arrays:
             raise DataError("attentions is empty: give at least one user's attention")
-        longest = max(a.shape[-1] for a in arrays.values())
-        self.max_len = int(max_len) if max_len is not None else longest
+        self.max_len = max_len if max_len is not None else max(a.shape[-1] for a in arrays.values())
         recs, rec_scores = self._recommendations(recommendations, scores)
-        self.field_names = list(field_names) if field_names is not None else ["item"]
-        shapes = {a.shape[:2] for a in arrays.values()}
-        if len(shapes) > 1:
-            raise DataError(f"users have different numbers of [layers, heads]: {sorted(shapes)}")
+        _same_keys(arrays, recs, "recommendations")
+        _same_keys(arrays, rec_scores, "scores", required=False)
+        features = self._by_user(feature_attention, "feature attention")
+        if features is not None:
+            _same_keys(arrays, features, "feature attention")
         self._entries: dict[tuple[int, ...], _Entry] = {}
         self.users: list[Any] = []
         for user, array in arrays.items():
-            history = dataset.sequence(user)[-self.max_len :]
-            if array.shape[-1] != len(history):
-                raise DataError(
-                    f"attention for user {user!r} covers {array.shape[-1]} positions, but it "
-                    f"should cover the last {len(history)} items of their history "
-                    f"({len(dataset.sequence(user))} items, max_len {self.max_len})"
-                )
-            if user not in recs:
-                raise DataError(f"no recommendations for user {user!r}")
+            history = self._history(user, array)
             entry = _Entry(
                 user,
-                array,
+                self._rows(array, f"attention for user {user!r}", AXES_4, user),
                 self._scores(user, recs[user], rec_scores.get(user)),
-                self._feature_attention(user, feature_attention, len(history)),
+                self._feature_attention(user, features, len(history)),
             )
             self._entries.setdefault(tuple(history.tolist()), entry)
             self.users.append(user)
-        extra = [u for u in recs if u not in arrays]
-        if extra:
-            raise DataError(f"recommendations for users without attention: {extra[:5]}")
+        self._warn_rescaled()
 
     # --- validation ----------------------------------------------------------------------
     def _user(self, user: Any) -> Any:
         """The dataset's own id for ``user`` (accepts its string form)."""
         return self.dataset.users[self.dataset.user_position(user)]
 
+    def _by_user(self, values: Mapping[Any, Any] | None, what: str) -> dict[Any, Any] | None:
+        """``values`` keyed by the dataset's user ids; a user given twice is an error."""
+        if values is None:
+            return None
+        if not isinstance(values, Mapping):
+            raise TypeError(f"{what} must be a mapping user → values, got {type(values).__name__}")
+        out: dict[Any, Any] = {}
+        spelled: dict[Any, Any] = {}
+        for given, value in values.items():
+            user = self._user(given)
+            if user in out:
+                raise DataError(
+                    f"{what} lists user {user!r} twice (as {spelled[user]!r} and {given!r})"
+                )
+            out[user], spelled[user] = value, given
+        return out
+
     def _arrays(self, attentions: Attentions, max_len: int | None) -> dict[Any, np.ndarray]:
-        dataset = self.dataset
         if isinstance(attentions, pd.DataFrame):
-            _require(attentions, TABLE_COLUMNS, "attention table")
-            if attentions.empty:
-                raise DataError("attention table is empty: give one row per attention weight")
-            if attentions["user"].isna().any():
-                raise DataError("attention table column 'user' has missing (NaN) values")
-            ids = {u: self._user(u) for u in pd.unique(attentions["user"])}
-            table = attentions.assign(user=attentions["user"].map(ids))
-            if max_len is None:
-                positions = table[["query", "key"]].apply(pd.to_numeric, errors="coerce")
-                max_len = int(np.nanmax(positions.to_numpy(dtype=float))) + 1
-            users = pd.unique(table["user"])
-            lengths = {u: min(len(dataset.sequence(u)), max_len) for u in users}
-            return attention_table_to_arrays(table, lengths)
+            return self._table_arrays(attentions, max_len)
         if not isinstance(attentions, Mapping):
             raise TypeError(
                 "attentions must be a mapping user → array or a pandas DataFrame with columns "
                 f"{list(TABLE_COLUMNS)}, got {type(attentions).__name__}"
             )
         out = {}
-        for user, value in attentions.items():
-            key = self._user(user)
-            array = np.asarray(value, dtype=np.float32)
+        for user, value in (self._by_user(attentions, "attentions") or {}).items():
+            array = floats(value, f"attention for user {user!r}")
             if not 2 <= array.ndim <= 4:
                 raise DataError(
                     f"attention for user {user!r} has shape {array.shape}; expected "
@@ -225,17 +205,71 @@ class PrecomputedSource:
                     f"attention for user {user!r} has shape {array.shape}; the last two axes "
                     "(query, key) must both be the n history positions"
                 )
-            if bad := int(np.count_nonzero(~np.isfinite(array))):
-                raise DataError(f"attention for user {user!r} has {bad} NaN or infinite weights")
-            out[key] = array
+            out[user] = float32s(array, f"attention for user {user!r}")
         return out
+
+    def _table_arrays(self, table: pd.DataFrame, max_len: int | None) -> dict[Any, np.ndarray]:
+        require(table, TABLE_COLUMNS, "attention table")
+        if table.empty:
+            raise DataError("attention table is empty: give one row per attention weight")
+        if table["user"].isna().any():
+            raise DataError("attention table column 'user' has missing (NaN) values")
+        ids = {u: self._user(u) for u in pd.unique(table["user"])}
+        table = table.assign(user=table["user"].map(ids))
+        if max_len is None:
+            max_len = int(max(integers(table, c).max() for c in ("query", "key"))) + 1
+        lengths = {u: min(len(self.dataset.sequence(u)), max_len) for u in pd.unique(table["user"])}
+        return attention_table_to_arrays(table, lengths)
+
+    def _history(self, user: Any, array: np.ndarray) -> np.ndarray:
+        """The part of the user's history the attention covers (its shape checked)."""
+        full = self.dataset.sequence(user)  # an empty one is an EmptyHistoryError
+        history = full[-self.max_len :]
+        if array.shape[-1] != len(history):
+            raise DataError(
+                f"attention for user {user!r} covers {array.shape[-1]} positions, but it "
+                f"should cover the last {len(history)} items of their history "
+                f"({len(full)} items, max_len {self.max_len})"
+            )
+        if self._entries:
+            layers, heads = next(iter(self._entries.values())).attentions.shape[:2]
+            if array.shape[:2] != (layers, heads):
+                raise DataError(
+                    f"attention for user {user!r} has {array.shape[0]} layers × "
+                    f"{array.shape[1]} heads, that of user {self.users[0]!r} {layers} × "
+                    f"{heads}: every user needs the same layers and heads"
+                )
+        return history
+
+    def _rows(self, array: np.ndarray, what: str, axes: tuple[str, ...], user: Any) -> np.ndarray:
+        """``array`` checked (finite, ≥ 0, in float32) with rows that sum to 1 (see
+        ``normalize``), counting rescaled rows."""
+        check_weights(array, what, axes=axes)
+        hint = " (no rows for it in the table, or only zeros)" if axes == AXES_4 else ""
+        out, count = normalised_rows(array, what, axes=axes, normalize=self._normalize, hint=hint)
+        if count:
+            self._rescaled[user] = self._rescaled.get(user, 0) + count
+        return out
+
+    def _warn_rescaled(self) -> None:
+        if not self._rescaled:
+            return
+        users = list(self._rescaled)
+        shown = ", ".join(map(repr, users[:5])) + (", …" if len(users) > 5 else "")
+        warnings.warn(
+            f"PrecomputedSource rescaled {sum(self._rescaled.values())} attention row(s) of "
+            f"{len(users)} user(s) ({shown}) that did not sum to 1, so that each query's "
+            "weights sum to 1; pass normalize=False to make this an error",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _recommendations(
         self, recommendations: Recommendations, scores: Mapping[Any, Sequence[float]] | None
-    ) -> tuple[dict[Any, list[Any]], dict[Any, Sequence[float]]]:
-        given: dict[Any, Sequence[float]] = {}
+    ) -> tuple[dict[Any, list[Any]], dict[Any, Any]]:
+        given: dict[Any, Any] = {}
         if isinstance(recommendations, pd.DataFrame):
-            _require(recommendations, RECOMMENDATION_COLUMNS, "recommendation table")
+            require(recommendations, RECOMMENDATION_COLUMNS, "recommendation table")
             if recommendations["user"].isna().any():
                 raise DataError("recommendation table column 'user' has missing (NaN) values")
             groups = {
@@ -243,19 +277,21 @@ class PrecomputedSource:
             }
             recs = {u: list(rows["item"]) for u, rows in groups.items()}
             if "score" in recommendations.columns:
-                given = {u: rows["score"].to_numpy(dtype=float) for u, rows in groups.items()}
+                given = {u: rows["score"].tolist() for u, rows in groups.items()}
         elif isinstance(recommendations, Mapping):
-            recs = {self._user(u): list(items) for u, items in recommendations.items()}
+            recs = {
+                u: _item_list(u, v)
+                for u, v in self._by_user(recommendations, "recommendations").items()
+            }
         else:
             raise TypeError(
                 "recommendations must be a mapping user → item ids or a pandas DataFrame with "
                 f"columns {list(RECOMMENDATION_COLUMNS)}, got {type(recommendations).__name__}"
             )
-        for u, values in (scores or {}).items():
-            given[self._user(u)] = values
+        given.update(self._by_user(scores, "scores") or {})
         return recs, given
 
-    def _scores(self, user: Any, items: list[Any], given: Sequence[float] | None) -> np.ndarray:
+    def _scores(self, user: Any, items: list[Any], given: Any) -> np.ndarray:
         if not items:
             raise DataError(f"user {user!r} has no recommendations")
         try:
@@ -264,10 +300,16 @@ class PrecomputedSource:
             raise UnknownItemError(f"recommendations for user {user!r}: {err}") from None
         if len(set(indices.tolist())) != len(indices):
             raise DataError(f"recommendations for user {user!r} list an item twice")
+        if np.isin(indices, self.dataset.sequence(user)).all():
+            raise NothingToRecommendError(
+                f"all {len(items)} recommendations for user {user!r} ({items[:5]}) are already "
+                "in their history, and explanations never recommend what a user already has: "
+                "nothing is left to recommend"
+            )
         if given is None:
             values = 1.0 / (1.0 + np.arange(len(indices)))
         else:
-            values = np.asarray(given, dtype=float).reshape(-1)
+            values = floats(given, f"scores for user {user!r}").reshape(-1)
             if values.shape != indices.shape:
                 raise DataError(
                     f"user {user!r} has {len(values)} scores for {len(indices)} recommendations"
@@ -279,23 +321,19 @@ class PrecomputedSource:
         return out
 
     def _feature_attention(
-        self, user: Any, feature_attention: Mapping[Any, np.ndarray] | None, n: int
+        self, user: Any, features: dict[Any, Any] | None, n: int
     ) -> np.ndarray | None:
-        if feature_attention is None:
+        if features is None:
             return None
-        found = {self._user(u): v for u, v in feature_attention.items()}
-        if user not in found:
-            raise DataError(f"no feature attention for user {user!r}")
-        array = np.asarray(found[user], dtype=np.float32)
+        what = f"feature attention for user {user!r}"
+        array = float32s(features[user], what)
         expected = (n, len(self.field_names))
         if array.shape != expected:
             raise DataError(
-                f"feature attention for user {user!r} has shape {array.shape}; expected "
-                f"{list(expected)} (history positions × fields {self.field_names})"
+                f"{what} has shape {array.shape}; expected {list(expected)} (history "
+                f"positions × fields {self.field_names})"
             )
-        if not np.isfinite(array).all():
-            raise DataError(f"feature attention for user {user!r} has NaN or infinite weights")
-        return array
+        return self._rows(array, what, FEATURE_AXES, user)
 
     # --- the AttentionSource protocol ------------------------------------------------------
     def entry(self, history: np.ndarray) -> _Entry:

@@ -16,9 +16,12 @@ import torch
 from torch import nn
 
 from ..data import Catalog, Dataset
-from ..errors import DataError, EmptyHistoryError
-from .base import AttentionNotFoundError, SourceOutput, model_lock
+from ..errors import AttnWidgetError, DataError, EmptyHistoryError
+from ..evaluate import check_int
+from .base import AdapterError, AttentionNotFoundError, SourceOutput, model_lock
+from .validate import check_weights
 
+BATCH_AXES = ("batch row", "head", "query", "key")
 ToInput = Callable[[torch.Tensor], Any]
 ToScores = Callable[[Any], Any]
 ToAttention = Callable[[torch.Tensor], torch.Tensor]
@@ -35,7 +38,7 @@ def default_scores(output: Any) -> Any:
         if logits is None:
             logits = getattr(output, "logits", None)
         if logits is None:
-            raise TypeError(
+            raise AdapterError(
                 f"the model returned a {type(output).__name__}, not a score tensor: pass "
                 "to_scores=... mapping its output to [batch, n_items + 1] scores"
             )
@@ -67,6 +70,23 @@ def eval_mode(model: Any) -> Iterator[None]:
             module.training = flag
 
 
+def guarded(step: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``; an error it raises (other than attnwidget's own)
+    becomes an :class:`AdapterError` naming ``step``, with the original chained."""
+    try:
+        return function(*args, **kwargs)
+    except AttnWidgetError:
+        raise
+    except Exception as err:
+        raise AdapterError(f"{step} raised {type(err).__name__}: {err}") from err
+
+
+def _callable(value: Any, name: str) -> Any:
+    if value is not None and not callable(value):
+        raise AdapterError(f"{name} must be callable, got {type(value).__name__} {value!r:.60}")
+    return value
+
+
 def _catalog(data: Dataset | Catalog) -> Catalog:
     catalog = data.catalog if isinstance(data, Dataset) else data
     if not isinstance(catalog, Catalog):
@@ -75,10 +95,27 @@ def _catalog(data: Dataset | Catalog) -> Catalog:
 
 
 def _as_tensor(value: Any, what: str) -> torch.Tensor:
+    """A float32 CPU tensor from a tensor, a numpy array or a (nested) list of numbers."""
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, torch.Tensor) for v in value):
+            value = guarded(
+                f"stacking the tensors of {what}", torch.stack, [v.detach().cpu() for v in value]
+            )
+        else:
+            try:
+                value = np.asarray(value, dtype=np.float32)
+            except (TypeError, ValueError) as err:
+                raise AdapterError(f"{what} is a list that is not a numeric array: {err}") from None
     if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
+        if value.dtype.kind not in "biuf":
+            raise AdapterError(f"{what} is a numpy array of dtype {value.dtype}, not numbers")
+        value = torch.from_numpy(np.ascontiguousarray(value))
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{what} must be a tensor or numpy array, got {type(value).__name__}")
+        raise AdapterError(
+            f"{what} must be a tensor, numpy array or list of numbers, got {type(value).__name__}"
+        )
+    if value.is_complex():
+        raise AdapterError(f"{what} is a complex tensor; expected real numbers")
     return value.detach().to("cpu", torch.float32)
 
 
@@ -98,6 +135,18 @@ class TorchModelSource:
         batched: ``False`` (default) batches only histories of equal length, so the model
             never sees padding; ``True`` runs all histories at once, left-padded (for models
             that mask padding, i.e. index 0).
+
+    Scores may come back as a tensor, a numpy array or a list of numbers (in any float or
+    integer dtype). NaN and +inf scores are left to the explanation, which never recommends
+    those items and says so; a history without any finite score has nothing to recommend.
+
+    Raises:
+        TypeError / ValueError: ``max_len`` is not an integer / below 1.
+        AdapterError: ``model`` or an adapter function is not callable, raises (the step is
+            named, the original chained), or returns something that is not numbers.
+        DataError: scores of the wrong shape; infinite or negative attention weights (NaN
+            ones are shown as missing, with a warning).
+        AttentionNotFoundError: no attention, or attention of the wrong shape.
     """
 
     field_names: list[str]
@@ -115,16 +164,14 @@ class TorchModelSource:
         batched: bool = False,
     ) -> None:
         if not callable(model):
-            raise TypeError(f"model must be callable, got {type(model).__name__}")
-        if int(max_len) < 1:
-            raise ValueError(f"max_len must be ≥ 1, got {max_len}")
+            raise AdapterError(f"model must be callable, got {type(model).__name__}")
         self.model = model
         self.catalog = _catalog(data)
-        self.max_len = int(max_len)
+        self.max_len = check_int("max_len", max_len)
         self.field_names = ["item"]
-        self.to_input: ToInput = to_input or (lambda batch: batch)
-        self.to_scores: ToScores = to_scores or default_scores
-        self.to_attention = to_attention
+        self.to_input: ToInput = _callable(to_input, "to_input") or (lambda batch: batch)
+        self.to_scores: ToScores = _callable(to_scores, "to_scores") or default_scores
+        self.to_attention = _callable(to_attention, "to_attention")
         self.batched = bool(batched)
 
     # --- to implement ----------------------------------------------------------------------
@@ -187,9 +234,20 @@ class TorchModelSource:
                 scores[group] = self._scores(self.predict(batch), len(group))
         return scores
 
-    def predict(self, batch: torch.Tensor) -> Any:
-        """The model's output for a padded batch: ``model(to_input(batch))``."""
-        return call_model(self.model, self.to_input(batch))
+    def predict(self, batch: torch.Tensor, **extra: Any) -> Any:
+        """The model's output for a padded batch: ``model(to_input(batch), **extra)``.
+
+        Errors raised by ``to_input`` or the model become an :class:`AdapterError`.
+        """
+        shape = list(batch.shape)
+        inputs = guarded(f"to_input(batch of shape {shape})", self.to_input, batch)
+        return guarded(
+            f"the model, called on a batch of shape {shape},",
+            call_model,
+            self.model,
+            inputs,
+            **extra,
+        )
 
     def _groups(self, histories: Sequence[np.ndarray]) -> list[list[int]]:
         """Positions of the histories run together (equal lengths unless ``batched``)."""
@@ -210,7 +268,8 @@ class TorchModelSource:
         return scores, self._attention(layers, batch.shape)
 
     def _scores(self, output: Any, b: int) -> np.ndarray:
-        scores = _as_tensor(self.to_scores(output), "to_scores(output)").numpy().copy()
+        returned = guarded("to_scores(output)", self.to_scores, output)
+        scores = _as_tensor(returned, "to_scores(output)").numpy().copy()
         n_items = self.catalog.n_items
         widths = (n_items, n_items + 1)
         if scores.ndim != 2 or scores.shape[0] != b or scores.shape[1] not in widths:
@@ -231,13 +290,17 @@ class TorchModelSource:
         for number, layer in enumerate(layers):
             weights = _as_tensor(layer, f"attention of layer {number}")
             if self.to_attention is not None:
-                weights = _as_tensor(self.to_attention(weights), "to_attention(weights)")
+                changed = guarded("to_attention(weights)", self.to_attention, weights)
+                weights = _as_tensor(changed, "to_attention(weights)")
             if weights.dim() != 4 or weights.shape[0] != b or weights.shape[-2:] != (n, n):
                 raise AttentionNotFoundError(
                     f"attention of layer {number} has shape {tuple(weights.shape)}; expected "
                     f"[{b}, heads, {n}, {n}] over the {n} history positions (use modules=... to "
                     "pick self-attention modules, or to_attention=... to drop extra tokens)"
                 )
+            check_weights(
+                weights.numpy(), f"attention of layer {number}", axes=BATCH_AXES, allow_nan=True
+            )
             out.append(weights)
         if len({w.shape for w in out}) > 1:
             shapes = ", ".join(str(tuple(w.shape)) for w in out)

@@ -8,8 +8,11 @@ from typing import Any
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
+import traitlets as t
 
-from ..explain import distribution_stats, explain_indices
+from ..errors import AttnWidgetError, EmptyHistoryError
+from ..evaluate import check_int
+from ..explain import distribution_stats
 from .explorer import AttentionExplorer
 
 
@@ -20,20 +23,28 @@ def sample_users(users: list[str], n_users: int, seed: int = 0) -> list[str]:
 
 
 def entropy_grid(explorer: AttentionExplorer, users: list[str]) -> np.ndarray:
-    """``[L, H]`` mean entropy of the prediction position's attention over ``users``."""
+    """``[L, H]`` mean entropy of the prediction position's attention over ``users``.
+
+    Only attention is needed, so a user with nothing left to recommend counts too; users
+    with an empty history are skipped (an :class:`EmptyHistoryError` when all are empty).
+    """
     dataset, source = explorer.dataset, explorer.source
-    total = None
+    grids = []
     for user in users:
-        history = dataset.sequence(user)
-        rows = explain_indices(source, history, k=1).attentions[:, :, -1, :]
-        grid = np.array([[distribution_stats(h)["entropy"] for h in layer] for layer in rows])
-        total = grid if total is None else total + grid
-    return total / len(users)
+        history = dataset.sequence(user)[-source.max_len :]
+        if len(history) == 0:
+            continue
+        n = len(history)
+        rows = np.asarray(source.run([history]).attentions[0])[:, :, -1, -n:]
+        grids.append([[distribution_stats(h)["entropy"] for h in layer] for layer in rows])
+    if not grids:
+        raise EmptyHistoryError(f"none of the {len(users)} sampled users has a history")
+    return np.mean(np.asarray(grids, dtype=np.float64), axis=0)
 
 
 def feature_mass(explorer: AttentionExplorer) -> dict[str, float]:
     """Attention from the prediction position summed per feature value ("brand: X")."""
-    expl = explorer.explanation()
+    expl = explorer.shown
     attn = (
         expl.rollout[explorer.layer]
         if explorer.layer_mode == "rollout"
@@ -56,7 +67,17 @@ class Dashboard(widgets.VBox):
 
     * mean attention entropy per layer × head over a sample of users (click a cell to
       move the explorer to that layer and head);
-    * attention mass per feature value for the current user and view.
+    * attention mass per feature value for the current user and view (of the edited
+      history while a what-if edit is shown).
+
+    Args:
+        explorer: the explorer to link to.
+        n_users: users sampled for the entropy grid (≥ 1).
+        top: feature values shown in the bar chart (≥ 1).
+        seed: seed of the user sample (≥ 0).
+
+    Raises:
+        TypeError / ValueError: arguments of the wrong type or out of range.
     """
 
     def __init__(
@@ -68,9 +89,13 @@ class Dashboard(widgets.VBox):
         seed: int = 0,
         **kwargs: Any,
     ) -> None:
+        if not isinstance(explorer, AttentionExplorer):
+            raise TypeError(f"explorer must be an AttentionExplorer, got {type(explorer).__name__}")
         self.explorer = explorer
-        self.top = top
-        self.sample = sample_users(explorer.users, n_users, seed)
+        self.top = check_int("top", top)
+        self.sample = sample_users(
+            explorer.users, check_int("n_users", n_users), check_int("seed", seed, minimum=0)
+        )
         grid = entropy_grid(explorer, self.sample)
         self.entropy = grid
         layers, heads = grid.shape
@@ -122,12 +147,19 @@ class Dashboard(widgets.VBox):
         if cells is None or len(cells) == 0:
             return
         layer, head = (int(v) for v in np.asarray(cells)[-1])
-        with self.explorer.hold_trait_notifications():
-            self.explorer.layer_mode, self.explorer.head_mode = "layer", "head"
-            self.explorer.layer, self.explorer.head = layer, head
+        try:
+            with self.explorer.hold_trait_notifications():
+                self.explorer.layer_mode, self.explorer.head_mode = "layer", "head"
+                self.explorer.layer, self.explorer.head = layer, head
+        except t.TraitError as err:  # a cell outside the shown model (rolled back as a whole)
+            self.explorer.error = str(err)
 
     def _refresh(self, _change: Any = None) -> None:
-        mass = sorted(feature_mass(self.explorer).items(), key=lambda kv: -kv[1])[: self.top]
+        try:
+            found = feature_mass(self.explorer)
+        except AttnWidgetError as err:  # shown in the explorer, not lost in an observer
+            self.explorer.error, found = f"attention mass per feature value: {err}", {}
+        mass = sorted(found.items(), key=lambda kv: -kv[1])[: self.top]
         with self.bars.hold_sync():
             self.bars.x = [name for name, _ in mass]
             self.bars.y = [value for _, value in mass]

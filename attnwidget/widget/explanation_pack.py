@@ -10,9 +10,24 @@ import numpy as np
 
 from ..data import Catalog
 from ..explain import METHODS, Explanation, kendall_tau, top1_agreement
-from .payload import encode_pack
+from .payload import encode_pack, mark_nonfinite
 
 Agreement = Mapping[str, Mapping[str, float]]
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+ARRAY_LABELS = {
+    "seq_attn": "The sequence attention",
+    "rollout": "The attention rollout",
+    "feat_attn": "The feature attention",
+    "importance": "The importance scores",
+}
+"""Readable names of the pack's arrays, for the header's warnings about non-finite values."""
+
+
+def _compact(array: np.ndarray) -> np.ndarray:
+    """float16 when every finite value fits it, else float32 (so nothing overflows to inf)."""
+    finite = np.abs(array[np.isfinite(array)])
+    fits = finite.size == 0 or float(finite.max()) <= FLOAT16_MAX
+    return array.astype(np.float16 if fits else np.float32)
 
 
 def _item_id(catalog: Catalog, index: int) -> int | str:
@@ -141,8 +156,12 @@ def explanation_header(
 def explanation_pack(
     expl: Explanation, *, methods: Sequence[str] = METHODS, **header_options: Any
 ) -> bytes:
-    """Header + float16 sequence attention and rollout + float32 feature attention and
-    importance (``[methods, n]``).
+    """Header + sequence attention and rollout (float16, or float32 when a value is too
+    large for float16) + float32 feature attention and importance (``[methods, n]``).
+
+    Non-finite values are sent as NaN and announced in ``header["nonfinite"]`` and
+    ``header["warnings"]`` (see :func:`~attnwidget.widget.payload.mark_nonfinite`); NaN
+    importance ("no score", "not computed yet") is expected and not warned about.
 
     Only ``methods`` are computed for the pack (others already computed are included
     too); the rest are NaN and listed as ``importance.pending`` in the header, so a fast
@@ -160,9 +179,15 @@ def explanation_pack(
     if feature is None:
         feature = np.ones((n, 1), dtype=np.float32)
     arrays = {
-        "seq_attn": expl.attentions.astype(np.float16),
-        "rollout": expl.rollout.astype(np.float16),
+        "seq_attn": _compact(expl.attentions),
+        "rollout": _compact(expl.rollout),
         "feat_attn": feature.astype(np.float32),
         "importance": importance,
     }
-    return encode_pack(explanation_header(expl, **header_options), arrays)
+    header, arrays = mark_nonfinite(
+        explanation_header(expl, **header_options),
+        arrays,
+        nan_markers=("importance",),
+        labels=ARRAY_LABELS,
+    )
+    return encode_pack(header, arrays)

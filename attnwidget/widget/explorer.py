@@ -6,21 +6,32 @@ import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anywidget
+import numpy as np
 import traitlets as t
 
 from ..data import Dataset
-from ..errors import AttnWidgetError, UnknownItemError, UnknownUserError
+from ..errors import AttnWidgetError, DataError, UnknownItemError, UnknownUserError
+from ..evaluate import check_int
 from ..explain import METHODS, Explanation, explain, explain_indices, faithfulness_report
 from ..sources import as_source, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary
 from .html_export import save_html
 from .payload import encode_archive
+from .traits import (
+    Checked,
+    ReportedEnum,
+    ReportedInt,
+    ReportedList,
+    scalar_id,
+    trait_error_type,
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -39,14 +50,28 @@ FAST_METHODS = ("attention", "rollout", "gradient")
 # Occlusion starts this long after a view is shown, so the browser can draw the fast pack
 # on a free core, and flipping quickly through users skips work that would be stale.
 BACKGROUND_DELAY_S = 0.3
+BROWSER_TRAITS = (
+    "user",
+    "layer",
+    "head",
+    "layer_mode",
+    "head_mode",
+    "selection",
+    "history_edit",
+    "method",
+)
+"""The traits the front end writes; a browser change to any other trait is refused."""
 
 
-class UnknownUserTraitError(t.TraitError, UnknownUserError):
-    """An unknown user set on the widget (a ``KeyError`` and a ``TraitError``)."""
+@dataclass
+class _View:
+    """What a change shows: the explanation and its first pack, made before the change."""
 
-
-class UnknownItemTraitError(t.TraitError, UnknownItemError):
-    """An unknown item id in ``history_edit`` (a ``KeyError`` and a ``TraitError``)."""
+    expl: Explanation
+    pack: bytes
+    complete: bool  # every importance method is in the pack
+    user: str | None = None  # the cache key of a user's own history; None for an edit
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class AttentionExplorer(anywidget.AnyWidget):
@@ -56,7 +81,8 @@ class AttentionExplorer(anywidget.AnyWidget):
         model: a trained :class:`~attnwidget.SASRec` or any
             :class:`~attnwidget.sources.AttentionSource`.
         dataset: the users and their histories.
-        users: the users the selector offers (default: all, in dataset order).
+        users: the users the selector offers (default: all, in dataset order; for a
+            source with a ``users`` list, such as a precomputed one, those users).
         k: number of recommendations shown.
         cache_size: explanations kept per user (least recently used are dropped).
         agreement_users: users sampled to find which importance method agrees best with
@@ -68,30 +94,48 @@ class AttentionExplorer(anywidget.AnyWidget):
     Switching layer or head is drawn in the browser from data already sent.
     ``history_edit`` (item ids, oldest first; empty = the user's own history) asks
     "what if the history were this?": the views show the edited history's explanation
-    and which recommendations entered or left the top-k. ``method`` is the importance
-    method the "why" panel shows ("" = the one that agrees best with occlusion).
+    and which recommendations entered or left the top-k (an edit longer than the model's
+    ``max_len`` shows its most recent items; the older ones count as bought). ``method``
+    is the importance method the "why" panel shows ("" = the one that agrees best with
+    occlusion).
+
+    A change that cannot be shown (an unknown user or item, a value of the wrong type
+    or out of range, a history with nothing left to recommend, a model that fails) is
+    refused as a whole: the attribute keeps its value, the views keep showing what they
+    showed, and ``error`` says why. From Python the assignment raises a ``TraitError``
+    that is also the attnwidget error (e.g. ``NothingToRecommendError``); from the
+    browser only ``error`` changes and the controls are set back.
 
     A new user or edit is drawn at once from attention, rollout and gradient importance;
     occlusion (one forward pass per history item) follows from a background thread.
     :meth:`wait` blocks until it is done.
+
+    Raises:
+        TypeError: ``dataset`` is not a Dataset, ``model`` not a source, ``users`` a
+            string, or ``k``/``cache_size``/``agreement_users`` not integers.
+        ValueError: ``k`` or ``cache_size`` below 1, ``agreement_users`` below 0,
+            ``users`` empty (a :class:`DataError` when it lists a user twice, or users a
+            precomputed source holds no data for).
+        UnknownUserError: a user not in ``dataset``.
+        AttnWidgetError: the first user cannot be shown (the error says why).
     """
 
     _esm = _bundle()
     _css = STATIC / "widget.css" if (STATIC / "widget.css").is_file() else None
 
-    user = t.Unicode("").tag(sync=True)
-    users = t.List(t.Unicode()).tag(sync=True)
-    layer = t.Int(0).tag(sync=True)
-    head = t.Int(0).tag(sync=True)
-    layer_mode = t.Enum(["layer", "rollout"], default_value="layer").tag(sync=True)
-    head_mode = t.Enum(["head", "mean"], default_value="head").tag(sync=True)
+    user = Checked("").tag(sync=True)
+    users = ReportedList(t.Unicode()).tag(sync=True)
+    layer = ReportedInt(0).tag(sync=True)
+    head = ReportedInt(0).tag(sync=True)
+    layer_mode = ReportedEnum(["layer", "rollout"], default_value="layer").tag(sync=True)
+    head_mode = ReportedEnum(["head", "mean"], default_value="head").tag(sync=True)
     payload = t.Bytes(b"").tag(sync=True)
     archive = t.Bytes(b"").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     status = t.Unicode("").tag(sync=True)
-    selection = t.List(t.Int()).tag(sync=True)
-    history_edit = t.List(t.Unicode()).tag(sync=True)
-    method = t.Enum(["", *METHODS], default_value="").tag(sync=True)
+    selection = ReportedList(t.Int()).tag(sync=True)
+    history_edit = Checked([]).tag(sync=True)
+    method = ReportedEnum(["", *METHODS], default_value="").tag(sync=True)
 
     def __init__(
         self,
@@ -106,34 +150,48 @@ class AttentionExplorer(anywidget.AnyWidget):
     ) -> None:
         if not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
-        if k < 1:
-            raise ValueError(f"k must be ≥ 1, got {k}")
+        self.k = check_int("k", k)
+        self._cache_size = check_int("cache_size", cache_size)
+        self._agreement_users = check_int("agreement_users", agreement_users, minimum=0)
         self.source = as_source(model)
         self.dataset = dataset.aligned_to(self.source.catalog)
-        self.k = int(k)
         self._cache: OrderedDict[str, tuple[Explanation, bytes]] = OrderedDict()
-        self._cache_size = max(1, int(cache_size))
-        self._agreement_users = agreement_users
         self._agreement: dict[str, dict[str, float]] | None = None
         self._agreement_n = 0
         self._switching = False
-        self._shown: Explanation | None = None
+        self._shown: Explanation | None = None  # the current user's own explanation
+        self._view: Explanation | None = None  # what the views show (it or an edit)
+        self._prepared: _View | None = None  # made by a validator, shown by its observer
         self._lock = threading.RLock()
         self._shown_count = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attnwidget")
         self._background: Future[None] | None = None
         self.edited: Explanation | None = None
         """The explanation of ``history_edit`` (``None`` while it is empty)."""
-        if users is None:  # a precomputed source only has some users' data
-            users = getattr(self.source, "users", None) or self.dataset.users
-        chosen = list(users)
+        held = getattr(self.source, "users", None)  # a precomputed source has only some users
+        chosen = self._chosen_users((held or self.dataset.users) if users is None else users)
+        if held is not None and (missing := [u for u in chosen if u not in set(map(str, held))]):
+            raise DataError(
+                f"{type(self.source).__name__} holds no data for user(s) {missing[:5]}; "
+                f"it can show {len(held)} users"
+            )
+        super().__init__(users=chosen, **kwargs)
+        self.on_msg(self._on_message)
+        self.user = chosen[0]
+
+    def _chosen_users(self, users: Any) -> list[str]:
+        """Users as the dataset's ids in text form; each known, none twice, at least one."""
+        if isinstance(users, str | bytes) or not isinstance(users, Iterable):
+            raise TypeError(f"users must be a list of user ids, got {users!r:.80}")
+        chosen: list[str] = []
+        for user in users:
+            shown = str(self.dataset.users[self.dataset.user_position(user)])
+            if shown in chosen:
+                raise DataError(f"users lists user {user!r} twice")
+            chosen.append(shown)
         if not chosen:
             raise ValueError("users is empty: give at least one user to explore")
-        for u in chosen:
-            self.dataset.user_position(u)  # raises UnknownUserError naming the user
-        super().__init__(users=[str(u) for u in chosen], **kwargs)
-        self.on_msg(self._on_message)
-        self.user = str(chosen[0])
+        return chosen
 
     # --- explanations -------------------------------------------------------------------
     def explanation(self, user: Any | None = None) -> Explanation:
@@ -173,7 +231,8 @@ class AttentionExplorer(anywidget.AnyWidget):
     @property
     def agreement(self) -> dict[str, dict[str, float]]:
         """Mean Kendall τ and top-1 agreement with occlusion per method, over a user sample
-        (``agreement_users`` of the explorer's users; computed once)."""
+        (``agreement_users`` of the explorer's users; computed once; NaN when no sampled
+        user can be compared)."""
         if self._agreement is None:
             try:
                 report = faithfulness_report(
@@ -183,7 +242,7 @@ class AttentionExplorer(anywidget.AnyWidget):
                     n_users=self._agreement_users,
                     progress=False,
                 )
-            except ValueError:  # no user with 2+ items: nothing to compare
+            except (ValueError, AttnWidgetError):  # e.g. no user with 2+ items to compare
                 report = None
             self._agreement = {
                 m: {
@@ -205,6 +264,31 @@ class AttentionExplorer(anywidget.AnyWidget):
             options |= {"agreement": self.agreement, "agreement_users": self._agreement_n}
         return explanation_pack(expl, editable=editable, **options)
 
+    # --- views: made before a change is accepted, shown after -----------------------------
+    def _prepare(self, expl: Explanation, user: str | None = None, **options: Any) -> _View:
+        """The view of ``expl``: a complete pack when every method is computed, else a
+        fast one (occlusion follows in the background when it is shown)."""
+        if user is not None and (cached := self._cached(user)) is not None:
+            return _View(cached[0], cached[1], True, user)
+        if all(expl.has_importance(m) for m in METHODS):
+            return _View(expl, self._pack(expl, **options), True, user, options)
+        return _View(expl, self._pack(expl, methods=FAST_METHODS, **options), False, user, options)
+
+    def _refused(self, kind: type[AttnWidgetError], message: str) -> t.TraitError:
+        """The error refusing a change (``kind`` and a TraitError), also shown in ``error``."""
+        self.error = message
+        return trait_error_type(kind)(message)
+
+    def _prepared_or_refused(self, what: str, make: Any, *args: Any) -> _View:
+        """``make(*args)``; any error is shown in ``error`` and raised as a TraitError."""
+        try:
+            return make(*args)
+        except AttnWidgetError as err:
+            raise self._refused(type(err), f"cannot show {what}: {err}") from err
+        except Exception as err:  # a user's model or source failing: shown, not lost
+            message = f"cannot show {what}: {type(err).__name__}: {err}"
+            raise self._refused(AttnWidgetError, message) from err
+
     def _display(self, pack: bytes, status: str = "") -> int:
         """Show ``pack``; returns its number, so late background work can tell it is stale."""
         with self._lock:
@@ -213,20 +297,19 @@ class AttentionExplorer(anywidget.AnyWidget):
             self.status = status
             return self._shown_count
 
-    def _show(self, expl: Explanation, user: str | None = None, **options: Any) -> None:
-        """Show ``expl``. When occlusion (one forward pass per history item) is still to
-        compute, a fast pack (attention, rollout, gradient) is shown at once and the
-        complete one follows from a background thread, unless the view moved on."""
-        if all(expl.has_importance(m) for m in METHODS):
-            pack = self._pack(expl, **options)
-            if user is not None:
-                self._remember(user, expl, pack)
-            self._display(pack)
+    def _show(self, view: _View) -> None:
+        """Show a prepared view; when it lacks occlusion, the complete pack follows from a
+        background thread unless the view moved on."""
+        self._view = view.expl
+        if view.complete:
+            if view.user is not None:
+                self._remember(view.user, view.expl, view.pack)
+            self._display(view.pack)
             return
-        number = self._display(
-            self._pack(expl, methods=FAST_METHODS, **options), "computing occlusion…"
+        number = self._display(view.pack, "computing occlusion…")
+        self._background = self._worker.submit(
+            self._complete, number, view.expl, view.user, view.options
         )
-        self._background = self._worker.submit(self._complete, number, expl, user, options)
 
     def _complete(self, number: int, expl: Explanation, user: str | None, options: Any) -> None:
         time.sleep(BACKGROUND_DELAY_S)  # let the fast pack travel and draw first
@@ -251,8 +334,13 @@ class AttentionExplorer(anywidget.AnyWidget):
         if self._background is not None:
             self._background.result(timeout)
 
+    # --- item search (custom messages) --------------------------------------------------
     def search_items(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Items whose id or title contains ``query`` (case-insensitive), to add to a history."""
+        """Items whose id or title contains ``query`` as plain text (case-insensitive; no
+        patterns), to add to a history; at most ``limit``."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, got {type(query).__name__} {query!r:.80}")
+        limit = check_int("limit", limit, minimum=0)
         needle = query.strip().lower()
         if not needle:
             return []
@@ -262,12 +350,27 @@ class AttentionExplorer(anywidget.AnyWidget):
             for item_id, title in zip(catalog.item_ids, catalog.titles, strict=True)
             if needle in title.lower() or needle in str(item_id).lower()
         )
-        return list(itertools.islice(found, max(0, limit)))
+        return list(itertools.islice(found, limit))
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "search":
-            query = str(content.get("query", ""))
-            self.send({"type": "search_results", "query": query, "items": self.search_items(query)})
+        """Answer the browser's ``{"type": "search", "query": text}``; anything else
+        becomes a message in ``error``."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind != "search":
+            shown = f"type {kind!r}" if isinstance(content, dict) else type(content).__name__
+            self.error = f"ignored a message from the browser ({shown:.80}): expected 'search'"
+            return
+        query = content.get("query", "")
+        try:
+            items = self.search_items(query)
+        except (TypeError, ValueError) as err:
+            self.error, items = f"item search: {err}", []
+        self.send({"type": "search_results", "query": query, "items": items})
+
+    @property
+    def shown(self) -> Explanation:
+        """The explanation the views show: the edited history's, or the current user's."""
+        return self._view if self._view is not None else self.explanation()
 
     @property
     def n_layers(self) -> int:
@@ -280,113 +383,142 @@ class AttentionExplorer(anywidget.AnyWidget):
     # --- validation and updates ----------------------------------------------------------
     @t.validate("user")
     def _valid_user(self, proposal: t.Bunch) -> str:
-        user = str(proposal["value"])
         try:
-            self.dataset.user_position(user)
-        except UnknownUserError as err:
-            self.error = str(err)
-            raise UnknownUserTraitError(str(err)) from None
+            user = str(
+                self.dataset.users[self.dataset.user_position(scalar_id(proposal["value"], "user"))]
+            )
+        except (DataError, UnknownUserError) as err:
+            raise self._refused(type(err), str(err)) from None
+        if user != self.user or self._shown is None:
+            self._prepared = self._prepared_or_refused(f"user {user!r}", self._user_view, user)
         return user
+
+    def _user_view(self, user: str) -> _View:
+        return self._prepare(self._explain(user), user=user)
 
     @t.observe("user")
     def _show_user(self, change: t.Bunch) -> None:
-        user = change["new"]
-        self.status = "loading"
-        try:
-            expl = self._explain(user)
-        except AttnWidgetError as err:
-            self.error = str(err)
-            self.status = ""
-            return
-        self._shown = expl
+        view, self._prepared = self._prepared, None
+        self._shown = view.expl
         self._switching = True
         try:
             with self.hold_sync():
-                self.layer = min(self.layer, expl.attentions.shape[0] - 1)
-                self.head = min(self.head, expl.attentions.shape[1] - 1)
+                self.layer = min(self.layer, self.n_layers - 1)
+                self.head = min(self.head, self.n_heads - 1)
                 self.selection = []
                 self.history_edit = []
+                self.edited = None
                 self.error = ""
         finally:
             self._switching = False
-        self._show_original(user, expl)
-
-    def _show_original(self, user: str, expl: Explanation) -> None:
-        if (cached := self._cached(user)) is not None:
-            self._display(cached[1])
-        else:
-            self._show(expl, user=user)
+        self._show(view)
 
     @t.validate("history_edit")
     def _valid_edit(self, proposal: t.Bunch) -> list[str]:
-        ids = [str(i) for i in proposal["value"]]
+        value = proposal["value"]
         try:
-            self.source.catalog.encode(ids)
-        except UnknownItemError as err:
-            self.error = err.args[0]
-            raise UnknownItemTraitError(err.args[0]) from None
+            if not isinstance(value, list | tuple):
+                raise DataError(f"history_edit must be a list of item ids, got {value!r:.80}")
+            ids = [scalar_id(i, "each item of history_edit") for i in value]
+            indices = self.source.catalog.encode(ids)
+        except (DataError, UnknownItemError) as err:
+            raise self._refused(type(err), str(err)) from None
+        if not self._switching and ids != self.history_edit:
+            self._prepared = self._prepared_or_refused(
+                "the edited history" if ids else f"user {self.user!r}", self._edit_view, indices
+            )
         return ids
 
-    @t.observe("history_edit")
-    def _show_edit(self, change: t.Bunch) -> None:
-        self.edited = None
-        if self._switching:
-            return
-        original = self._explain(self.user)
-        if not change["new"]:
-            self._show_original(self.user, original)
-            return
+    def _edit_view(self, indices: np.ndarray) -> _View:
+        """The view of an edit (of the original, for an empty one)."""
+        original = self._shown
+        if len(indices) == 0:
+            return self._prepare(original, user=self.user)
         # The edit is of the items the model sees; older ones cut off by max_len still
         # count as bought (never recommended) but stay out of the model's view.
         full = self.dataset.sequence(self.user)
-        try:
-            edited = explain_indices(
-                self.source,
-                self.source.catalog.encode(change["new"]),
-                k=self.k,
-                bought_before=full[: len(full) - len(original.history)],
-                user=self.user,
-            )
-        except AttnWidgetError as err:
-            self.error = str(err)
+        edited = explain_indices(
+            self.source,
+            indices,
+            k=self.k,
+            bought_before=full[: len(full) - len(original.history)],
+            user=self.user,
+        )
+        return self._prepare(edited, what_if=what_if_summary(original, edited))
+
+    @t.observe("history_edit")
+    def _show_edit(self, change: t.Bunch) -> None:
+        if self._switching:
             return
-        self.edited = edited
+        view, self._prepared = self._prepared, None
+        self.edited = view.expl if change["new"] else None
+        self.selection = []
         self.error = ""
-        self._show(edited, what_if=what_if_summary(original, edited))
+        self._show(view)
 
     @t.validate("layer", "head")
     def _valid_index(self, proposal: t.Bunch) -> int:
-        name, value = proposal["trait"].name, int(proposal["value"])
+        name, value = proposal["trait"].name, proposal["value"]
+        if isinstance(value, bool):
+            raise self._refused(DataError, f"{name} must be an integer, got {value!r}")
         if self._shown is None:
-            return value
+            return int(value)
         size = self.n_layers if name == "layer" else self.n_heads
         if not 0 <= value < size:
-            raise t.TraitError(f"{name} must be in 0..{size - 1}, got {value}")
+            raise self._refused(DataError, f"{name} must be in 0..{size - 1}, got {value}")
+        return int(value)
+
+    @t.validate("selection")
+    def _valid_selection(self, proposal: t.Bunch) -> list[int]:
+        value = list(proposal["value"])
+        n = 0 if self._view is None else len(self._view.history)
+        bad = [p for p in value if not 0 <= p < n]
+        if bad or len(set(value)) != len(value):
+            what = f"positions {bad[:5]} outside 0..{n - 1}" if bad else "a position twice"
+            message = f"selection holds {what} of the {n} history items shown"
+            raise self._refused(DataError, message)
         return value
 
-    def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Apply a change from the browser; an unknown user id becomes a message in the widget."""
+    @t.validate("users")
+    def _valid_users(self, proposal: t.Bunch) -> list[str]:
         try:
-            super().set_state(sync_data)
-        except t.TraitError as err:
+            return self._chosen_users(proposal["value"])
+        except (AttnWidgetError, TypeError, ValueError) as err:
+            kind = UnknownUserError if isinstance(err, UnknownUserError) else DataError
+            raise self._refused(kind, f"users: {err}") from None
+
+    @t.observe("layer", "head", "layer_mode", "head_mode", "method", "selection")
+    def _accepted(self, _change: t.Bunch) -> None:
+        self.error = ""  # a change that worked replaces the message about one that did not
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a change from the browser. One that cannot be shown becomes a message in
+        ``error``; the controls are set back to what the views show."""
+        if not isinstance(sync_data, dict):
+            self.error = f"ignored a state change from the browser: {type(sync_data).__name__}"
+            return
+        refused = sorted(set(sync_data) - set(BROWSER_TRAITS))
+        try:
+            super().set_state({k: v for k, v in sync_data.items() if k in BROWSER_TRAITS})
+        except Exception as err:  # never into the kernel log with the view out of step
             self.error = str(err)
-            self.send_state(["user", "layer", "head", "history_edit", "method"])
+            self.send_state(list(BROWSER_TRAITS))
+            return
+        if refused:
+            self.error = f"ignored a change of {refused} from the browser: only Python sets those"
 
     # --- sharing -------------------------------------------------------------------------
     def save_html(self, path: str | Path, users: Sequence[Any] | None = None) -> Path:
         """Write a standalone page holding the given users' data (default: the current user).
 
         The page works with no kernel and no network; its user slider moves over ``users``.
+
+        Raises:
+            UnknownUserError, DataError, ValueError, TypeError: ``users`` as for the
+                constructor (unknown, listed twice, empty, a string).
         """
-        chosen = [str(u) for u in (users if users is not None else [self.user])]
-        if not chosen:
-            raise ValueError("users is empty: give at least one user to export")
-        packs = [
-            self._pack(
-                self.explanation(self.dataset.users[self.dataset.user_position(u)]), editable=False
-            )
-            for u in chosen
-        ]
+        chosen = self._chosen_users(users if users is not None else [self.user])
+        packs = [self._pack(self.explanation(u), editable=False) for u in chosen]
         saved = (self.users, self.user)
         try:
             with self.hold_sync():

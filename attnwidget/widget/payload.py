@@ -9,6 +9,18 @@ documented in ``js/README.md`` and decoded by ``js/src/decode.js``::
 
 ``header["arrays"][name] = {"dtype", "shape", "offset", "nbytes"}`` where ``offset`` is
 relative to the start of the data section and is a multiple of 8.
+
+:func:`encode_pack` sends arrays as given. Packs of explanations first go through
+:func:`mark_nonfinite`, so a non-finite value never travels unannounced: every NaN, +inf
+and -inf of a float array is sent as NaN (the front end's "missing" value: drawn grey,
+left out of statistics), and the header says so::
+
+    header["nonfinite"] = {name: {"nan": int, "posinf": int, "neginf": int}}
+
+counted in the array as given; only arrays with a non-finite value are listed (``{}``
+when there are none). For each listed array a readable sentence is appended to
+``header["warnings"]``, except when an array named in ``nan_markers`` (where NaN is a
+documented value, e.g. "not computed yet") holds NaN only.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,6 +83,60 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
+
+
+def _nonfinite_counts(array: np.ndarray) -> dict[str, int] | None:
+    """Counts of NaN, +inf and -inf in a float array (``None`` when all are finite)."""
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return None
+    return {
+        "nan": int(np.isnan(array).sum()),
+        "posinf": int(np.isposinf(array).sum()),
+        "neginf": int(np.isneginf(array).sum()),
+    }
+
+
+def nonfinite_warning(counts: Mapping[str, int], label: str) -> str:
+    """The readable sentence about an array's non-finite values (see the module docstring)."""
+    named = (("NaN", "nan"), ("+inf", "posinf"), ("-inf", "neginf"))
+    kinds = ", ".join(f"{counts[key]} {shown}" for shown, key in named if counts[key])
+    return (
+        f"{label} has {sum(counts.values())} value(s) that are not finite numbers ({kinds}): "
+        "shown as missing (grey) and left out of the statistics."
+    )
+
+
+def mark_nonfinite(
+    header: Mapping[str, Any],
+    arrays: Mapping[str, np.ndarray],
+    *,
+    nan_markers: Collection[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and arrays to encode, with non-finite values announced and sent as NaN.
+
+    Fills ``header["nonfinite"]`` and appends to ``header["warnings"]`` as the module
+    docstring describes; ``labels`` gives arrays readable names for the warnings (default
+    ``"Array 'name'"``). Arrays without non-finite values are passed on unchanged.
+    """
+    head = dict(header)
+    warnings = [str(w) for w in head.get("warnings") or []]
+    nonfinite: dict[str, dict[str, int]] = {}
+    out: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        array = np.asarray(value)
+        counts = _nonfinite_counts(array)
+        if counts is not None:
+            nonfinite[name] = counts
+            if name not in nan_markers or counts["posinf"] or counts["neginf"]:
+                warnings.append(
+                    nonfinite_warning(counts, (labels or {}).get(name, f"Array {name!r}"))
+                )
+            array = np.where(np.isfinite(array), array, np.nan).astype(array.dtype)
+        out[name] = array
+    head["nonfinite"] = nonfinite
+    head["warnings"] = warnings
+    return head, out
 
 
 def encode_pack(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
