@@ -501,6 +501,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         try:
             super().set_state({k: v for k, v in sync_data.items() if k in BROWSER_TRAITS})
         except Exception as err:  # never into the kernel log with the view out of step
+            self.error = ""  # the same message twice must still reach the front end
             self.error = str(err)
             self.send_state(list(BROWSER_TRAITS))
             return
