@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..errors import DataError, UnknownItemError
-from .features import PAD, FeatureField, check_int
+from .features import PAD, FeatureField
 
 ID_TYPES = (str, int, float, np.str_, np.integer, np.floating, np.bool_)
 """Types an id read from a table may have (numpy scalars become Python ones)."""

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..errors import DataError, EmptyHistoryError, UnknownItemError, UnknownUserError
 from .catalog import Catalog, IdIndex, _hashable, _plain, check_ids
-from .features import check_int
 
 SPLITS = ("train", "valid", "test")
 

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import itertools
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..errors import DataError
 
 PAD = 0
 UNKNOWN = 1
 PAD_LABEL = "<pad>"
 UNKNOWN_LABEL = "<unknown>"
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an ``int`` of at least ``minimum``, for integer parameters.
-
-    Raises:
-        TypeError: ``value`` is not an integer (a ``str``, ``float`` or ``bool``, say).
-        DataError: ``value`` is below ``minimum``.
-    """
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise DataError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def _format_number(x: float) -> str:

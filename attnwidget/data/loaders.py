@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..errors import DataError
 from .dataset import Dataset, check_columns
-from .features import check_int
 
 PathLike = str | os.PathLike
 """A file or directory path."""

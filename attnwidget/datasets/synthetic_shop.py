@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..data import Dataset
-from ..data.features import check_int
 from ..errors import DataError
 
 DEPARTMENTS = {

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_bool, check_int
 from ..data import Catalog, Dataset
 from ..errors import DataError, UnknownItemError
-from ..evaluate import check_bool, check_int
 from ..models import SASRec
 from ..models.sasrec import (
     dense_history,

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..checks import check_int
 from ..data import Dataset
 from ..errors import DataError, NothingToRecommendError
-from ..evaluate import check_int
 from ..sources import as_source
 from .explanation import explain_indices
 from .importance import METHODS

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..checks import check_bool, check_float, check_int
 from ..data import Catalog, Dataset
 from ..errors import (
     CheckpointError,
@@ -21,7 +22,7 @@ from ..errors import (
     EmptyHistoryError,
     NothingToRecommendError,
 )
-from ..evaluate import NonFiniteScoresWarning, check_bool, check_float, check_int
+from ..evaluate import NonFiniteScoresWarning
 from .checkpoint import check_weights, read_checkpoint, write_checkpoint
 from .layers import AttentionBlock, FeatureAttention
 

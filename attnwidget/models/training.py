@@ -14,9 +14,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..checks import check_bool, check_float, check_int
 from ..data import Dataset
 from ..errors import AttnWidgetError, DataError, NothingToRecommendError
-from ..evaluate import check_bool, check_float, check_int, evaluate_scorer
+from ..evaluate import evaluate_scorer
 from .sasrec import SASRec
 
 LOSSES = ("ce", "bce")

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..data import Dataset
 from ..errors import DataError, NothingToRecommendError, UnknownItemError
-from ..evaluate import check_int
 from .base import SourceOutput
 from .tables import TABLE_COLUMNS, attention_table_to_arrays, integers, require
 from .validate import check_weights, float32s, floats, normalised_rows

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..checks import check_int
 from ..data import Catalog, Dataset
 from ..errors import AttnWidgetError, DataError, EmptyHistoryError
-from ..evaluate import check_int
 from .base import AdapterError, AttentionNotFoundError, SourceOutput, model_lock
 from .validate import check_weights
 

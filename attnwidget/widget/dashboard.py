@@ -10,8 +10,8 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets as t
 
+from ..checks import check_int
 from ..errors import AttnWidgetError, EmptyHistoryError
-from ..evaluate import check_int
 from ..explain import distribution_stats
 from .explorer import AttentionExplorer
 

@@ -16,9 +16,9 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from ..checks import check_int
 from ..data import Dataset
 from ..errors import AttnWidgetError, DataError, UnknownItemError, UnknownUserError
-from ..evaluate import check_int
 from ..explain import METHODS, Explanation, explain, explain_indices, faithfulness_report
 from ..sources import as_source, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary

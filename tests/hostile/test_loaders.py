@@ -158,7 +158,7 @@ def test_csv_items_file_with_conflicting_rows(tmp_path):
         ({"sep": None}, TypeError, "sep must be a str, got None"),
         ({"encoding": "klingon"}, DataError, "unknown encoding 'klingon'"),
         ({"encoding": 8}, TypeError, "encoding must be a str, got 8 (int)"),
-        ({"n_bins": "5"}, TypeError, "n_bins must be an int, got '5' (str)"),
+        ({"n_bins": "5"}, TypeError, "n_bins must be an integer, got '5' (str)"),
         ({"feature_cols": "kind"}, TypeError, "feature_cols must be a list of column names"),
     ],
     ids=[
@@ -266,7 +266,7 @@ def test_recbole_item_file_with_conflicting_rows(tmp_path):
     [
         ({"dataset_name": 3}, TypeError, "dataset_name must be a str, got 3"),
         ({"feature_cols": "studio"}, TypeError, "feature_cols must be a list of field names"),
-        ({"n_bins": 2.5}, TypeError, "n_bins must be an int, got 2.5 (float)"),
+        ({"n_bins": 2.5}, TypeError, "n_bins must be an integer, got 2.5 (float)"),
         ({"encoding": "utf-9"}, DataError, "unknown encoding 'utf-9'"),
     ],
     ids=["dataset_name-int", "feature_cols-str", "n_bins-float", "unknown-encoding"],
@@ -319,7 +319,7 @@ def test_movielens_bad_genre_flag_and_parameters(tmp_path):
     write(tmp_path / "u.item", f"1|Toy Story (1995)|||x|{flags('Comedy').replace('1', 'yes')}\n")
     with fails(DataError, "u.item: genre flag 'Comedy' must be an integer, got 'yes'"):
         load_movielens(tmp_path)
-    with fails(TypeError, "n_bins must be an int, got '3' (str)"):
+    with fails(TypeError, "n_bins must be an integer, got '3' (str)"):
         load_movielens(tmp_path, n_bins="3")
     with fails(TypeError, "path must be a str or os.PathLike, got 7 (int)"):
         load_movielens(7)
