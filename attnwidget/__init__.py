@@ -9,7 +9,12 @@ from .errors import (
     DataError,
     EmptyHistoryError,
     MissingDependencyError,
+    NonFiniteScoresWarning,
     NothingToRecommendError,
+    NothingToRecommendWarning,
+    NoValidationWarning,
+    TrainingDivergedError,
+    TrainingDivergedWarning,
     UnknownItemError,
     UnknownUserError,
 )
@@ -22,12 +27,15 @@ from .explain import (
     planted_cause_hits,
 )
 from .models import SASRec, SASRecConfig, fit
+from .sources import AdapterError, AttentionNotFoundError
 from .widget import AttentionExplorer, Dashboard, save_html
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdapterError",
     "AttentionExplorer",
+    "AttentionNotFoundError",
     "AttnWidgetError",
     "Catalog",
     "CheckpointError",
@@ -37,10 +45,15 @@ __all__ = [
     "EmptyHistoryError",
     "Explanation",
     "MissingDependencyError",
+    "NoValidationWarning",
+    "NonFiniteScoresWarning",
     "NothingToRecommendError",
+    "NothingToRecommendWarning",
     "PopularityBaseline",
     "SASRec",
     "SASRecConfig",
+    "TrainingDivergedError",
+    "TrainingDivergedWarning",
     "UnknownItemError",
     "UnknownUserError",
     "demo_model",

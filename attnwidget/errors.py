@@ -1,4 +1,4 @@
-"""Public exceptions. Each names the bad value and what was expected."""
+"""Public exceptions and warnings. Each names the bad value and what was expected."""
 
 from __future__ import annotations
 
@@ -40,3 +40,23 @@ class NothingToRecommendError(AttnWidgetError, ValueError):
 
 class MissingDependencyError(AttnWidgetError, RuntimeError):
     """Something a command needs is not installed (a package, a Jupyter kernel, the JS bundle)."""
+
+
+class NothingToRecommendWarning(UserWarning):
+    """Some users were left out of a report: nothing was left to recommend to them."""
+
+
+class NoValidationWarning(UserWarning):
+    """``fit`` had no validation split and kept the epoch with the lowest training loss."""
+
+
+class TrainingDivergedWarning(UserWarning):
+    """The loss or the weights became NaN/infinite; ``fit`` kept the best finite epoch."""
+
+
+class TrainingDivergedError(AttnWidgetError, ValueError):
+    """The loss became NaN/infinite before any epoch finished; the weights were restored."""
+
+
+class NonFiniteScoresWarning(UserWarning):
+    """Some scores a model gave are NaN or +inf: those items are never ranked or recommended."""

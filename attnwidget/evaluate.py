@@ -12,14 +12,10 @@ import pandas as pd
 from .checks import check_bool, check_int
 from .data import Catalog, Dataset
 from .data.dataset import SplitExample
-from .errors import DataError, NothingToRecommendError
+from .errors import DataError, NonFiniteScoresWarning, NothingToRecommendError
 
 Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 PROTOCOLS = ("full", "sampled")
-
-
-class NonFiniteScoresWarning(UserWarning):
-    """Some scores a model gave are NaN or +inf: those items are never ranked or recommended."""
 
 
 def check_cutoffs(k: Any) -> list[int]:

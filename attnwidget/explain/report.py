@@ -12,14 +12,10 @@ from tqdm.auto import tqdm
 
 from ..checks import check_int
 from ..data import Dataset
-from ..errors import DataError, NothingToRecommendError
+from ..errors import DataError, NothingToRecommendError, NothingToRecommendWarning
 from ..sources import as_source
 from .explanation import explain_indices
 from .importance import METHODS
-
-
-class NothingToRecommendWarning(UserWarning):
-    """Some users were left out of a report: nothing was left to recommend to them."""
 
 
 def _sample(users: Sequence[Any], n_users: int | None, seed: int) -> list[Any]:

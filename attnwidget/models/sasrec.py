@@ -20,9 +20,9 @@ from ..errors import (
     CheckpointError,
     DataError,
     EmptyHistoryError,
+    NonFiniteScoresWarning,
     NothingToRecommendError,
 )
-from ..evaluate import NonFiniteScoresWarning
 from .checkpoint import check_weights, read_checkpoint, write_checkpoint
 from .layers import AttentionBlock, FeatureAttention
 

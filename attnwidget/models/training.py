@@ -16,23 +16,17 @@ from tqdm.auto import tqdm
 
 from ..checks import check_bool, check_float, check_int
 from ..data import Dataset
-from ..errors import AttnWidgetError, DataError, NothingToRecommendError
+from ..errors import (
+    DataError,
+    NothingToRecommendError,
+    NoValidationWarning,
+    TrainingDivergedError,
+    TrainingDivergedWarning,
+)
 from ..evaluate import evaluate_scorer
 from .sasrec import SASRec
 
 LOSSES = ("ce", "bce")
-
-
-class NoValidationWarning(UserWarning):
-    """``fit`` had no validation split and kept the epoch with the lowest training loss."""
-
-
-class TrainingDivergedWarning(UserWarning):
-    """The loss or the weights became NaN/infinite; ``fit`` kept the best finite epoch."""
-
-
-class TrainingDivergedError(AttnWidgetError, ValueError):
-    """The loss became NaN/infinite before any epoch finished; the weights were restored."""
 
 
 def _training_pairs(dataset: Dataset, max_len: int) -> list[np.ndarray]:

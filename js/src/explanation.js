@@ -94,7 +94,9 @@ export class Explanation {
     this.warnings = (header.warnings ?? []).map(String);
     const missing = countNaN(this.seq) + (this.rollout ? countNaN(this.rollout) : 0);
     this.hasMissing = missing > 0 || (this.feat ? countNaN(this.feat) > 0 : false);
-    if (this.hasMissing) {
+    const explained = Object.keys(header.nonfinite ?? {});  // the kernel's own warning says it
+    const attentionNoted = ["seq_attn", "rollout", "feat_attn"].some((name) => explained.includes(name));
+    if (this.hasMissing && !attentionNoted) {
       this.warnings.push("Some attention weights are NaN: drawn grey and left out of the statistics.");
     }
     this.means = new Array(L).fill(null);

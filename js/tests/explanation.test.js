@@ -57,6 +57,20 @@ describe("Explanation", () => {
     expect(e.history[0].label).toBe("a");
   });
 
+  it("shows the kernel's non-finite warning once instead of adding its own", () => {
+    const arrays = { seq_attn: { dtype: "float32", shape: [1, 1, 1, 1], values: [NaN] } };
+    const plain = Explanation.fromBytes(encodePack({ history: [{ id: "a" }] }, arrays));
+    expect(plain.warnings).toEqual(["Some attention weights are NaN: drawn grey and left out of the statistics."]);
+    const header = {
+      history: [{ id: "a" }],
+      nonfinite: { seq_attn: { nan: 0, posinf: 1, neginf: 0 } },
+      warnings: ["The attention has 1 value(s) that are not finite numbers (1 +inf)."],
+    };
+    const noted = Explanation.fromBytes(encodePack(header, arrays));
+    expect(noted.hasMissing).toBe(true);
+    expect(noted.warnings).toEqual(header.warnings);
+  });
+
   it("handles n = 1 and n = 0", () => {
     expect(Explanation.fromBytes(makePack({ n: 1, L: 1, H: 1 })).matrix({})).toHaveLength(1);
     const empty = Explanation.fromBytes(makePack({ n: 0, L: 1, H: 1 }));

@@ -181,6 +181,7 @@ def page(
             console_errors.append(entry)
 
     new_page.on("console", on_console)
+
     def on_page_error(exc: Exception) -> None:
         entry = f"uncaught: {getattr(exc, 'stack', None) or exc}"
         if not any(p.search(entry) for p in _HARMLESS_CONSOLE_ERRORS):

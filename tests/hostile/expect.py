@@ -1,4 +1,4 @@
-"""``fails``: assert that a call raises exactly one error type with a message naming the bad value."""
+"""``fails``: assert a call raises exactly one error type, with a message naming the bad value."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from attnwidget import (
     planted_cause_hits,
     synthetic_shop,
 )
+from attnwidget.errors import NothingToRecommendWarning
 from attnwidget.explain import explain_indices
-from attnwidget.explain.report import NothingToRecommendWarning
 from attnwidget.sources import SASRecSource, SourceOutput
 from tests.hostile.expect import fails
 

@@ -21,7 +21,8 @@ from attnwidget import (
     synthetic_shop,
 )
 from attnwidget.data import Catalog
-from attnwidget.evaluate import NonFiniteScoresWarning, evaluate_scorer
+from attnwidget.errors import NonFiniteScoresWarning
+from attnwidget.evaluate import evaluate_scorer
 from attnwidget.models import training
 from attnwidget.models.training import (
     NoValidationWarning,
