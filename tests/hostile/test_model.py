@@ -29,24 +29,8 @@ from attnwidget.models.training import (
     TrainingDivergedError,
     TrainingDivergedWarning,
 )
+from tests.hostile.conftest import SMALL
 from tests.hostile.expect import fails
-
-SMALL = dict(d_model=16, n_layers=1, n_heads=2, max_len=10)
-
-
-@pytest.fixture(scope="module")
-def shop() -> Dataset:
-    return synthetic_shop(n_users=60, n_items=120, seed=1)
-
-
-@pytest.fixture(scope="module")
-def model(shop: Dataset) -> SASRec:
-    return SASRec(shop, **SMALL, seed=0).eval()
-
-
-@pytest.fixture(scope="module")
-def ids(shop: Dataset) -> list:
-    return shop.items["item_id"].tolist()
 
 
 def frame(histories: dict) -> Dataset:
