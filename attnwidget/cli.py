@@ -170,7 +170,12 @@ def _export(args: argparse.Namespace) -> None:
         raise DataError(explorer.error)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    path = explorer.save_html(out, users=users)
+    path = explorer.save_html(
+        out,
+        users=users,
+        anonymize=args.anonymize or args.anonymize_items,
+        anonymize_items=args.anonymize_items,
+    )
     print(f"saved {path} ({len(users)} user{'s' if len(users) > 1 else ''})")
 
 
@@ -283,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="FILE", help="HTML page to write")
     export.add_argument(
         "--k", type=int, metavar="N", default=10, help="recommendations shown (default: 10)"
+    )
+    export.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="replace user ids with pseudonyms (user 1, user 2, … in --users order)",
+    )
+    export.add_argument(
+        "--anonymize-items",
+        action="store_true",
+        help="also replace item ids and titles with pseudonyms (item N); implies --anonymize",
     )
     export.set_defaults(run=_export)
     return parser

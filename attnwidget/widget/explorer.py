@@ -21,9 +21,11 @@ from ..data import Dataset
 from ..errors import AttnWidgetError, DataError, UnknownItemError, UnknownUserError
 from ..explain import METHODS, Explanation, explain, explain_indices, faithfulness_report
 from ..sources import as_source, can_rerun
+from .anonymize import Pseudonyms
+from .bundle import CSS, bundle
 from .explanation_pack import explanation_pack, what_if_summary
 from .html_export import save_html
-from .payload import encode_archive
+from .snapshot import ExplorerSnapshot
 from .traits import (
     Checked,
     ReportedEnum,
@@ -32,19 +34,6 @@ from .traits import (
     scalar_id,
     trait_error_type,
 )
-
-STATIC = Path(__file__).resolve().parent.parent / "static"
-
-
-def _bundle() -> Path:
-    path = STATIC / "widget.js"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"the widget's JavaScript bundle {path} is missing: build it with "
-            "`cd js && npm install && npm run build`, or reinstall attnwidget with pip"
-        )
-    return path
-
 
 FAST_METHODS = ("attention", "rollout", "gradient")
 # Occlusion starts this long after a view is shown, so the browser can draw the fast pack
@@ -120,8 +109,8 @@ class AttentionExplorer(anywidget.AnyWidget):
         AttnWidgetError: the first user cannot be shown (the error says why).
     """
 
-    _esm = _bundle()
-    _css = STATIC / "widget.css" if (STATIC / "widget.css").is_file() else None
+    _esm = bundle()
+    _css = CSS
 
     user = Checked("").tag(sync=True)
     users = ReportedList(t.Unicode()).tag(sync=True)
@@ -509,26 +498,44 @@ class AttentionExplorer(anywidget.AnyWidget):
             self.error = f"ignored a change of {refused} from the browser: only Python sets those"
 
     # --- sharing -------------------------------------------------------------------------
-    def save_html(self, path: str | Path, users: Sequence[Any] | None = None) -> Path:
+    def save_html(
+        self,
+        path: str | Path,
+        users: Sequence[Any] | None = None,
+        *,
+        anonymize: bool = False,
+        anonymize_items: bool = False,
+    ) -> Path:
         """Write a standalone page holding the given users' data (default: the current user).
 
         The page works with no kernel and no network; its user slider moves over ``users``.
+        It opens on the current user (or the first of ``users``) with the current layer,
+        head and modes. The live explorer is left as it is (a what-if edit, the selection
+        and the shown user stay).
+
+        Args:
+            anonymize: replace user ids with ``user 1``, ``user 2``… (in the order of
+                ``users``) everywhere in the page.
+            anonymize_items: also replace item ids and titles with ``item N`` (``N`` = the
+                item's catalogue index, the same on every page of one model); features are kept.
 
         Raises:
             UnknownUserError, DataError, ValueError, TypeError: ``users`` as for the
-                constructor (unknown, listed twice, empty, a string).
+                constructor (unknown, listed twice, empty, a string); ``anonymize_items``
+                without ``anonymize``.
         """
+        if anonymize_items and not anonymize:
+            raise ValueError("anonymize_items=True needs anonymize=True (user ids stay otherwise)")
         chosen = self._chosen_users(users if users is not None else [self.user])
         packs = [self._pack(self.explanation(u), editable=False) for u in chosen]
-        saved = (self.users, self.user)
+        first = self.user if self.user in chosen else chosen[0]
+        if anonymize:
+            names = Pseudonyms.for_page(chosen, self.source.catalog, items=anonymize_items)
+            packs = [names.pack(p) for p in packs]
+            chosen, first = [names.user(u) for u in chosen], names.user(first)
+        view = {k: getattr(self, k) for k in ("layer", "head", "layer_mode", "head_mode", "method")}
+        snapshot = ExplorerSnapshot.of(chosen, packs, first, **view)
         try:
-            with self.hold_sync():
-                self.archive = encode_archive(packs)
-                self.users = chosen
-                if self.user not in chosen:
-                    self.user = chosen[0]
-            return save_html(self, path, title="attnwidget explorer")
+            return save_html(snapshot, path, title="attnwidget explorer")
         finally:
-            with self.hold_sync():
-                self.archive = b""
-                self.users, self.user = saved
+            snapshot.close()
