@@ -7,9 +7,10 @@ import { summarize, sumAt } from "./stats.js";
 
 const W = 440;
 const H = 150;
-const M = { left: 40, right: 6, top: 8, bottom: 18 };
+const M = { left: 46, right: 6, top: 8, bottom: 18 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
+const TEXT_GAP = 11; // px between axis texts in the left margin
 
 export function createBarsView(links) {
   let expl = null;
@@ -20,7 +21,8 @@ export function createBarsView(links) {
   const bands = s("g", { class: "aw-bands" });
   const bars = s("g", { class: "aw-bar-rects" });
   const uniform = s("line", { class: "aw-uniform", x1: M.left, x2: W - M.right });
-  const uniformText = s("text", { class: "aw-axis-text", x: W - M.right, "text-anchor": "end", text: "uniform" });
+  // in the left margin, like a y tick, so it never sits on the bars
+  const uniformText = s("text", { class: "aw-axis-text aw-uniform-text", x: M.left - 4, "text-anchor": "end", text: "uniform" });
   const yTop = s("text", { class: "aw-axis-text", x: M.left - 4, y: M.top + 4, "text-anchor": "end" });
   svg.append(
     bands,
@@ -38,6 +40,7 @@ export function createBarsView(links) {
   const view = card("Prediction attention", {
     className: "aw-dist",
     exportLabel: "SVG",
+    exportWhat: "prediction attention bar chart",
     onExport: () => exportSvg(svg, `prediction-attention-${expl?.user ?? "user"}.svg`),
   });
   view.body.append(plot, stats);
@@ -118,7 +121,10 @@ export function createBarsView(links) {
       }
       const uy = yOf(1 / n);
       for (const [k, v] of [["y1", uy], ["y2", uy]]) uniform.setAttribute(k, v);
-      uniformText.setAttribute("y", uy - 3);
+      // its baseline centred on the line, kept clear of the "max" and "0" ticks
+      const low = M.top + 4 + TEXT_GAP;
+      const high = M.top + PH - TEXT_GAP;
+      uniformText.setAttribute("y", Math.min(Math.max(uy + 3, low), high));
       yTop.textContent = fmt(yMax / 1.05);
       renderStats();
     },

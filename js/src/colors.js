@@ -53,15 +53,21 @@ export function finiteMax(values) {
 }
 
 /**
- * Write RGBA pixels for a rows x cols matrix scaled to [0, max] into `out`
- * (ImageData.data). With maskUpper, exact zeros above the diagonal (causally masked
- * keys) stay transparent.
+ * Write RGBA pixels for a rows x cols matrix into `out` (ImageData.data), scaled to
+ * [0, max] (values above max get the brightest colour) or, with rowMax, each row to
+ * [0, rowMax[row]]. With maskUpper, exact zeros above the diagonal (causally masked keys)
+ * stay transparent.
  */
-export function writePixels(values, cols, max, out, maskUpper = false) {
-  const scale = max > 0 ? 255 / max : 0;
+export function writePixels(values, cols, max, out, maskUpper = false, rowMax = null) {
+  let scale = max > 0 ? 255 / max : 0;
   for (let i = 0, p = 0; i < values.length; i++, p += 4) {
     const v = values[i];
-    if (maskUpper && v === 0 && i % cols > Math.floor(i / cols)) {
+    const col = i % cols;
+    if (rowMax && col === 0) {
+      const m = rowMax[(i / cols) | 0];
+      scale = m > 0 ? 255 / m : 0;
+    }
+    if (maskUpper && v === 0 && col > Math.floor(i / cols)) {
       out[p + 3] = 0;
       continue;
     }

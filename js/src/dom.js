@@ -35,12 +35,20 @@ export function fmt(value, digits = 3) {
   return Number(value.toPrecision(digits)).toString();
 }
 
-/** A card: header with title, subtitle and an optional export button, then a body. */
-export function card(title, { className = "", exportLabel, onExport } = {}) {
+/** Accessible name of an export button: what it downloads, in which format. */
+export const exportName = (what, format) => `Download the ${what} as ${format}`;
+
+/**
+ * A card: header with title, subtitle and an optional export button, then a body.
+ * exportWhat names what the button downloads ("sequence attention heatmap"): its
+ * accessible name and tooltip say "Download the <exportWhat> as <exportLabel>".
+ */
+export function card(title, { className = "", exportLabel, exportWhat, onExport } = {}) {
   const sub = h("span", { class: "aw-sub" });
   const head = h("div", { class: "aw-card-head" }, h("span", { class: "aw-card-title", text: title }), sub);
   if (onExport) {
-    const button = h("button", { class: "aw-export", type: "button", title: `Download ${exportLabel}`, text: exportLabel });
+    const label = exportName(exportWhat ?? title.toLowerCase(), exportLabel);
+    const button = h("button", { class: "aw-export", type: "button", title: label, "aria-label": label, text: exportLabel });
     button.addEventListener("click", onExport);
     head.append(button);
   }

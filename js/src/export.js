@@ -70,3 +70,11 @@ export function toCsv(rows) {
   };
   return rows.map((r) => r.map(cell).join(",")).join("\n");
 }
+
+/** Byte order mark: without it Excel reads UTF-8 CSV as a legacy code page ("–" → "â€“"). */
+export const BOM = "\ufeff";
+
+/** A downloadable UTF-8 CSV file (with a BOM) of rows of cells. */
+export function csvBlob(rows) {
+  return new Blob([BOM + toCsv(rows)], { type: "text/csv;charset=utf-8" });
+}

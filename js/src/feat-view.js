@@ -24,10 +24,12 @@ export function createFeatView(links) {
     onHover: (hit) => links.setHover(hit && hit.row !== null ? { kind: "hist", pos: hit.row } : null),
     onClick: (hit, shift) => hit.row !== null && links.click({ kind: "hist", pos: hit.row }, shift),
   });
+  map.setScaleMode("max"); // shares of one row sum to 1: the full range reads directly
   const empty = h("div", { class: "aw-note", text: "This pack has no feature attention." });
   const view = card("Feature attention", {
     className: "aw-feat",
     exportLabel: "PNG",
+    exportWhat: "feature attention heatmap",
     onExport: () => exportCanvas(map.canvas, `feature-attention-${expl?.user ?? "user"}.png`),
   });
   view.body.append(map.el, empty);
@@ -52,6 +54,11 @@ export function createFeatView(links) {
         cellW: Math.max(cell, 36),
         cellH: cell,
       });
+    },
+    /** Theme changed: read colours again and redraw. */
+    restyle() {
+      map.restyle();
+      map.refresh();
     },
     highlight(lit, selection) {
       map.highlight({ rows: lit.positions, selected: selection });

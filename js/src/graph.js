@@ -9,10 +9,12 @@ import { FIELD_CSS, HISTORY_CSS, REC_CSS, WHY_CSS } from "./colors.js";
 import { card, fmt, h, s, truncate } from "./dom.js";
 import { exportSvg } from "./export.js";
 import { attentionEdges, buildGraph, edgesPerQuery, importanceEdges, receivedMass } from "./graph-data.js";
+import { createRoving } from "./keys.js";
+import { chooseLabels, labelPriorities } from "./labels.js";
 
 const W = 720;
 const H = 420;
-const LABELLED = 10; // history labels shown (heaviest nodes) when the history is long
+const LABEL_H = 14; // label box height (10px text) for the overlap test
 const WHY_EDGES = 5; // importance edges to the explained recommendation
 
 const colorOf = (d) => (d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length]);
@@ -25,7 +27,12 @@ const targetOf = (d) =>
       : { kind: "feat", field: d.field, value: d.value };
 
 export function createGraphView(links) {
-  const svgEl = s("svg", { class: "aw-graph", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "item and feature graph" });
+  const svgEl = s("svg", {
+    class: "aw-graph",
+    viewBox: `0 0 ${W} ${H}`,
+    role: "group",
+    "aria-label": "item and feature graph: arrow keys move between nodes, Enter selects, Shift+Enter adds to the selection",
+  });
   const svg = select(svgEl);
   const stage = svg.append("g");
   const staticLayer = stage.append("g").attr("class", "aw-links-static");
@@ -41,6 +48,7 @@ export function createGraphView(links) {
   const view = card("Item–feature graph", {
     className: "aw-graph-card",
     exportLabel: "SVG",
+    exportWhat: "item–feature graph",
     onExport: () => exportSvg(svgEl, `graph-${expl?.user ?? "user"}.svg`),
   });
   view.body.append(svgEl, legend);
@@ -54,6 +62,53 @@ export function createGraphView(links) {
   let whyLinks = select(null);
   let whyMethod = null;
   let wasMarked = false;
+  // labels: shown for what matters and only where they overlap no other shown label
+  let nodeData = [];
+  let priorities = new Map();
+  let forced = new Set();
+  let labelled = new Set();
+  let importanceTop = [];
+
+  const labelWidth = (d) => d.tw || 6.2 * d.shortLabel.length; // estimate until measurable
+  let unmeasured = false;
+  function placeLabels() {
+    if (!nodeData.length) return;
+    if (unmeasured) {
+      // text cannot be measured while the widget is not in the page yet: retry
+      nodes.select("text").each(function (d) {
+        if (!d.tw) d.tw = this.getComputedTextLength?.() || 0;
+      });
+      unmeasured = nodeData.some((d) => !d.tw);
+    }
+    const candidates = nodeData.map((d) => ({
+      id: d.id,
+      x: d.x + d.r + 3,
+      y: d.y - LABEL_H / 2,
+      w: labelWidth(d),
+      h: LABEL_H,
+      priority: priorities.get(d.id) ?? 0,
+      forced: forced.has(d.id),
+    }));
+    const next = chooseLabels(candidates);
+    if (next.size === labelled.size && [...next].every((id) => labelled.has(id))) return;
+    labelled = next;
+    nodes.classed("aw-label-on", (d) => next.has(d.id));
+    nodes.filter((d) => next.has(d.id)).raise(); // labelled nodes on top: their text stays readable
+    svgEl.dataset.labels = String(next.size);
+  }
+  function updatePriorities() {
+    priorities = labelPriorities(nodeData, expl?.n ?? 0, importanceTop);
+    labelled = new Set(["\u0000"]); // force a re-evaluation
+    placeLabels();
+  }
+
+  // keyboard: the nodes are one tab stop; arrows move between them (history in time order,
+  // then recommendations, then feature values); Enter/Space = click, Shift = shift-click
+  const roving = createRoving(nodeLayer.node(), {
+    items: () => nodes.nodes(),
+    onActivate: (i, shift) => nodeData[i] && links.click(targetOf(nodeData[i]), shift),
+    onFocus: (i) => links.setHover(i === null || !nodeData[i] ? null : targetOf(nodeData[i])),
+  });
 
   const place = (sel) =>
     sel
@@ -72,6 +127,7 @@ export function createGraphView(links) {
     place(fixedLinks);
     place(attnLinks);
     place(whyLinks);
+    placeLabels();
   }
 
   // Where each kind of node settles: history left -> right in time along the bottom,
@@ -157,10 +213,23 @@ export function createGraphView(links) {
           }),
       );
     nodes.select("circle").attr("r", (d) => d.r).attr("fill", colorOf);
+    const kindName = (d) => (d.kind === "hist" ? `history item ${d.pos + 1}` : d.kind === "rec" ? `recommendation ${d.rank + 1}` : "feature value");
+    nodes.attr("role", "button").attr("aria-label", (d) => `${kindName(d)}: ${d.label}`);
     nodes
       .select("text")
       .attr("x", (d) => d.r + 3)
-      .text((d) => truncate(d.label, 22));
+      .text((d) => (d.shortLabel = truncate(d.label, 22)))
+      .each(function (d) {
+        d.tw = this.getComputedTextLength?.() || 0; // 0 while hidden: estimated later
+      });
+    nodeData = nodes.data();
+    unmeasured = nodeData.some((d) => !d.tw);
+    forced = new Set();
+    importanceTop = [];
+    labelled = new Set();
+    priorities = labelPriorities(nodeData, e.n, importanceTop);
+    roving.refresh();
+    delete svgEl.dataset.settled;
     nodes.select("title").text((d) => {
       if (d.kind === "hist") return `${d.label}\nposition ${d.pos}${d.pos === lastPos ? " (prediction position)" : ""}`;
       if (d.kind === "rec") return `${d.label}\nrecommendation #${d.rank + 1}, score ${fmt(e.recs[d.rank].score)}`;
@@ -180,6 +249,9 @@ export function createGraphView(links) {
       .force("x", forceX((d) => d.hx).strength((d) => (d.kind === "rec" ? 0.5 : d.kind === "hist" ? 0.25 : 0.08)))
       .force("y", forceY((d) => d.hy).strength((d) => (d.kind === "rec" ? 0.5 : 0.12)))
       .on("tick", ticked)
+      .on("end", () => {
+        svgEl.dataset.settled = "true";
+      })
       .stop();
     if (unchanged) sim.alpha(0.05); // already laid out
     else {
@@ -209,14 +281,12 @@ export function createGraphView(links) {
     const n = expl.n;
     const mass = receivedMass(matrix, n);
     const maxMass = Math.max(...mass, 1e-9);
-    const heavy = new Set([...mass.keys()].sort((a, b) => mass[b] - mass[a]).slice(0, LABELLED));
     nodes
       .filter((d) => d.kind === "hist")
       .each((d) => {
         d.r = 3 + 9 * Math.sqrt(mass[d.pos] / maxMass);
         d.mass = mass[d.pos];
       })
-      .classed("aw-quiet", (d) => n > 30 && !heavy.has(d.pos))
       .call((g) => g.select("circle").attr("r", (d) => d.r))
       .call((g) => g.select("text").attr("x", (d) => d.r + 3));
 
@@ -233,6 +303,7 @@ export function createGraphView(links) {
 
     // New radii apply the next time the simulation moves (no reheat: nodes stay put).
     sim.force("collide").radius((d) => d.r + 2);
+    updatePriorities();
   }
 
   /**
@@ -253,15 +324,22 @@ export function createGraphView(links) {
     whyLinks.append("title").text((d) => `${method} importance ${fmt(d.weight)} of the largest`);
     place(whyLinks);
     whyMethod = drawn.length ? method : null;
-    if (expl) renderLegend();
+    importanceTop = edges.map((l) => Number(String(l.id).slice(1)));
+    if (expl) {
+      renderLegend();
+      updatePriorities();
+    }
   }
 
   function highlight(lit, selection) {
     const marked = lit.positions.size + lit.ranks.size + lit.features.size + selection.size > 0;
-    if (!marked && !wasMarked) return; // nothing lit before or now: classes are already clear
-    wasMarked = marked;
     const isLit = (d) =>
       d.kind === "hist" ? lit.positions.has(d.pos) : d.kind === "rec" ? lit.ranks.has(d.rank) : lit.features.has(d.key);
+    // hovered, pinned and selected nodes are always labelled
+    forced = new Set(nodeData.filter((d) => isLit(d) || (d.kind === "hist" && selection.has(d.pos))).map((d) => d.id));
+    placeLabels();
+    if (!marked && !wasMarked) return; // nothing lit before or now: classes are already clear
+    wasMarked = marked;
     const active = lit.positions.size + lit.ranks.size + lit.features.size > 0;
     const near = new Set();
     const litLink = (l) => {

@@ -1,14 +1,16 @@
 // Canvas heatmap used by the sequence and feature views: cells through ImageData on a
 // rows x cols offscreen canvas scaled up with drawImage, labels, axis titles, a legend,
 // and an overlay canvas for linked highlights (so hovering never redraws the cells).
-import { MISSING_CSS, cssAt, finiteMax, writePixels } from "./colors.js";
+import { MISSING_CSS, cssAt, writePixels } from "./colors.js";
 import { fmt, h, tooltip } from "./dom.js";
+import { gridMove, isActivate } from "./keys.js";
+import { chooseScale } from "./scale.js";
 
 const FONT = "11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const AXIS = 16; // band for an axis title
 const ROW_LABELS = 112;
 const COL_LABELS = 80;
-const LEGEND = 30;
+const LEGEND = 44;
 const TOP = 6;
 const MIN_LABEL_GAP = 12; // px between drawn labels; others are skipped (tooltip has them)
 
@@ -19,11 +21,24 @@ const MIN_LABEL_GAP = 12; // px between drawn labels; others are skipped (toolti
  * @param {(row, col) => string[]} o.tooltipLines tooltip text; row/col may be null (labels)
  * @param {(hit|null) => void} o.onHover hit = { row, col } (either may be null)
  * @param {(hit, shift: boolean) => void} o.onClick
+ * @param {(row, col) => object} [o.keyTarget] key cell's {row, col} for keyboard focus
+ *
+ * Keyboard: the canvas is one tab stop; arrows (Page/Home/End) move a focused cell, shown
+ * with a ring and the tooltip and announced to screen readers; Enter/Space = click,
+ * Shift+Enter = shift-click.
  */
 export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHover, onClick }) {
-  const canvas = h("canvas", { class: className, role: "img", "aria-label": `${rowAxis} by ${colAxis}` });
+  const name = `${rowAxis} by ${colAxis}`;
+  const canvas = h("canvas", {
+    class: className,
+    tabindex: "0",
+    role: "application",
+    "aria-roledescription": "heatmap",
+    "aria-label": `${name}: arrow keys move between cells, Enter selects, Shift+Enter adds to the selection`,
+  });
   const overlay = h("canvas", { class: "aw-overlay", "aria-hidden": "true" });
-  const el = h("div", { class: "aw-heatmap" }, canvas, overlay);
+  const live = h("div", { class: "aw-sr-only", "aria-live": "polite" });
+  const el = h("div", { class: "aw-heatmap" }, canvas, overlay, live);
   const tip = tooltip(el);
   const cells = document.createElement("canvas");
   // Text goes on detached canvases, redrawn only when their key changes: setting the font
@@ -38,7 +53,11 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   let marks = { rows: new Set(), cols: new Set(), selected: new Set(), cell: null };
   let lastHit = null;
   let drawCount = 0;
-  let colors = null; // { fg, select } read from CSS; see restyle()
+  let colors = null; // { fg, select, focus } read from CSS; see restyle()
+  let focusCell = null; // keyboard focus { row, col }
+  let lastArgs = null;
+  let scaleMode = "robust";
+  let keyboard = false; // focus came from the keyboard (a mouse click focuses the canvas too)
 
   // Longest prefix of text (+ "…") that fits maxWidth; cached per label.
   function fit(ctx, text, maxWidth) {
@@ -81,15 +100,21 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
    * maskUpper leaves causally masked (zero, above-diagonal) cells transparent.
    * Pass the same label arrays again to reuse the cached axes.
    */
-  function draw({ values, rows, cols, rowLabels, colLabels, cellW, cellH, maskUpper = false }) {
+  function draw(args) {
+    lastArgs = args;
+    const { values, rows, cols, rowLabels, colLabels, cellW, cellH, maskUpper = false } = args;
     const x0 = AXIS + ROW_LABELS;
     const mw = cols * cellW;
     const mh = rows * cellH;
     const width = Math.ceil(Math.max(x0 + mw + 12, x0 + 190));
     const height = Math.ceil(TOP + mh + 4 + COL_LABELS + AXIS + LEGEND);
-    const max = finiteMax(values);
+    const scale = chooseScale(values, rows, cols, { mode: scaleMode, causal: maskUpper });
+    const max = scale.max;
     const hasMissing = values.some((v) => v !== v);
-    layout = { x0, y0: TOP, cellW, cellH, rows, cols, mw, mh, width, height };
+    layout = { x0, y0: TOP, cellW, cellH, rows, cols, mw, mh, width, height, lower: maskUpper };
+    if (focusCell) focusCell = clampCell(focusCell);
+    canvas.dataset.cells = [x0, TOP, mw, mh].map((v) => +v.toFixed(3)).join(",");
+    canvas.dataset.scale = scale.label;
     const dpr = window.devicePixelRatio || 1;
     const ctx = resize(canvas, width, height, dpr);
     if (ctx) {
@@ -98,13 +123,17 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
         cells.height = rows;
         image = cells.getContext("2d").createImageData(cols, rows);
       }
-      writePixels(values, cols, max, image.data, maskUpper);
+      writePixels(values, cols, max, image.data, maskUpper, scale.rowMax);
       cells.getContext("2d").putImageData(image, 0, 0);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(cells, x0, TOP, mw, mh);
       if (!colors) {
         const style = getComputedStyle(canvas);
-        colors = { fg: style.color || "#333", select: style.getPropertyValue("--aw-select").trim() || "#e15759" };
+        colors = {
+          fg: style.color || "#333",
+          select: style.getPropertyValue("--aw-select").trim() || "#e15759",
+          focus: style.getPropertyValue("--aw-accent").trim() || "#2f7fd1",
+        };
       }
       if (lastLabels[0] !== rowLabels || lastLabels[1] !== colLabels) {
         lastLabels = [rowLabels, colLabels];
@@ -113,7 +142,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
       const { fg } = colors;
       const base = `${width}|${height}|${dpr}|${fg}`;
       paintLayer(axes, `${base}|${cellW}|${cellH}|${labelsId}`, width, height, dpr, (c) => drawAxes(c, fg, rowLabels, colLabels));
-      paintLayer(legend, `${base}|${fmt(max)}|${hasMissing}`, width, LEGEND, dpr, (c) => drawLegend(c, fg, max, hasMissing));
+      paintLayer(legend, `${base}|${scale.label}|${hasMissing}`, width, LEGEND, dpr, (c) => drawLegend(c, fg, scale, hasMissing));
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.drawImage(axes.canvas, 0, 0);
       ctx.drawImage(legend.canvas, 0, Math.round((height - LEGEND) * dpr));
@@ -162,7 +191,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     ctx.fillText(colAxis, x0 + mw / 2, y0 + mh + 4 + COL_LABELS + AXIS / 2);
   }
 
-  function drawLegend(ctx, fg, max, hasMissing) {
+  function drawLegend(ctx, fg, scale, hasMissing) {
     const { x0 } = layout;
     const y = 8;
     const w = 120;
@@ -176,8 +205,10 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     ctx.textAlign = "left";
     ctx.fillText("0", x0, y + 11);
     ctx.textAlign = "right";
-    ctx.fillText(fmt(max), x0 + w, y + 11);
+    ctx.fillText(scale.rowMax ? "row max" : `${fmt(scale.max)}${scale.clipped ? "+" : ""}`, x0 + w, y + 11);
     ctx.fillText("weight", x0 - 6, y);
+    ctx.textAlign = "left";
+    ctx.fillText(scale.label, x0, y + 24);
     if (hasMissing) {
       ctx.fillStyle = MISSING_CSS;
       ctx.fillRect(x0 + w + 14, y, 8, 8);
@@ -210,6 +241,94 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     for (const r of marks.selected) {
       if (r < rows) ctx.fillRect(x0 - 4, y0 + r * cellH, 3, Math.max(cellH, 2));
     }
+    if (focusCell && keyboard && document.activeElement === canvas) {
+      // keyboard focus: a ring in the accent colour around the cell, over a dark halo
+      const x = x0 + focusCell.col * cellW;
+      const y = y0 + focusCell.row * cellH;
+      const pad = 3;
+      ctx.lineWidth = 4;
+      ctx.strokeStyle = "rgba(0,0,0,0.8)";
+      ctx.strokeRect(x - pad, y - pad, Math.max(cellW, 1) + 2 * pad, Math.max(cellH, 1) + 2 * pad);
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = colors?.focus ?? "#2f7fd1";
+      ctx.strokeRect(x - pad, y - pad, Math.max(cellW, 1) + 2 * pad, Math.max(cellH, 1) + 2 * pad);
+    }
+  }
+
+  function clampCell({ row, col }) {
+    const { rows, cols, lower } = layout;
+    const r = Math.min(Math.max(row, 0), rows - 1);
+    return { row: r, col: Math.min(Math.max(col, 0), lower ? Math.min(r, cols - 1) : cols - 1) };
+  }
+
+  // --- keyboard: one tab stop, a focused cell moved by arrows ---------------------------
+  function showFocus() {
+    if (!layout || !focusCell) return;
+    const { x0, y0, cellW, cellH } = layout;
+    const lines = tooltipLines(focusCell.row, focusCell.col);
+    tip.show(lines, x0 + (focusCell.col + 1) * cellW, y0 + focusCell.row * cellH);
+    live.textContent = lines.join(", ");
+    canvas.dataset.focusCell = `${focusCell.row},${focusCell.col}`;
+    onHover({ row: focusCell.row, col: focusCell.col });
+    drawOverlay();
+  }
+
+  const focusVisible = () => {
+    try {
+      return canvas.matches(":focus-visible");
+    } catch {
+      return true;
+    }
+  };
+  function startKeyboard() {
+    keyboard = true;
+    // start on the hovered cell, else the prediction position's strongest key
+    if (!focusCell) {
+      focusCell = lastHit?.row != null && lastHit?.col != null
+        ? clampCell(lastHit)
+        : clampCell({ row: layout.rows - 1, col: strongestCol(layout.rows - 1) });
+    }
+    showFocus();
+  }
+  canvas.addEventListener("focus", () => {
+    if (layout && focusVisible()) startKeyboard();
+  });
+  canvas.addEventListener("blur", () => {
+    if (!keyboard) return;
+    keyboard = false;
+    tip.hide();
+    delete canvas.dataset.focusCell;
+    onHover(null);
+    drawOverlay();
+  });
+  canvas.addEventListener("keydown", (event) => {
+    if (!layout || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!keyboard && (isActivate(event) || gridMove(event.key, { row: 0, col: 0 }, layout))) {
+      event.preventDefault();
+      startKeyboard(); // the first key after a mouse focus shows where focus is
+      return;
+    }
+    if (!keyboard) return;
+    if (isActivate(event)) {
+      event.preventDefault();
+      onClick({ ...focusCell }, event.shiftKey);
+      return;
+    }
+    const next = gridMove(event.key, focusCell, { rows: layout.rows, cols: layout.cols, lower: layout.lower });
+    if (!next) return;
+    event.preventDefault();
+    focusCell = next;
+    showFocus();
+  });
+
+  function strongestCol(row) {
+    const values = lastArgs?.values;
+    const { cols, lower } = layout;
+    if (!values) return 0;
+    let best = 0;
+    const end = lower ? Math.min(row + 1, cols) : cols;
+    for (let c = 0; c < end; c++) if (values[row * cols + c] > values[row * cols + best]) best = c;
+    return best;
   }
 
   /** rows/cols to outline, selected rows to tick. */
@@ -268,5 +387,16 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     colors = null;
   }
 
-  return { el, canvas, draw, highlight, restyle };
+  /** Redraw the last matrix (e.g. after a theme change or another colour scale). */
+  function refresh() {
+    if (lastArgs) draw(lastArgs);
+  }
+
+  /** "robust" | "row" | "max" (see scale.js); redraws. */
+  function setScaleMode(mode) {
+    scaleMode = mode;
+    refresh();
+  }
+
+  return { el, canvas, draw, highlight, restyle, refresh, setScaleMode };
 }

@@ -1,6 +1,7 @@
 // View 5: the top-k recommendations with score and features.
 import { card, fmt, h } from "./dom.js";
-import { downloadBlob, toCsv } from "./export.js";
+import { csvBlob, downloadBlob } from "./export.js";
+import { createRoving } from "./keys.js";
 import { featureValues } from "./links.js";
 
 export function createRecsView(links) {
@@ -8,15 +9,26 @@ export function createRecsView(links) {
   let rows = [];
   const list = h("ol", { class: "aw-recs" });
   const empty = h("div", { class: "aw-recs-empty", text: "No recommendations in this pack." });
-  const view = card("Recommendations", { className: "aw-recs-card", exportLabel: "CSV", onExport: exportCsv });
+  const view = card("Recommendations", {
+    className: "aw-recs-card",
+    exportLabel: "CSV",
+    exportWhat: "recommendations table",
+    onExport: exportCsv,
+  });
   view.body.append(list, empty);
+  // keyboard: one tab stop, ↑/↓ between rows, Enter/Space = click (Shift = shift-click)
+  const roving = createRoving(list, {
+    items: () => rows,
+    onActivate: (rank, shift) => links.click({ kind: "rec", rank }, shift),
+    onFocus: (rank) => links.setHover(rank === null ? null : { kind: "rec", rank }),
+  });
 
   function exportCsv() {
     if (!expl) return;
     const fields = expl.fields.filter((f) => f !== "item");
     const table = [["rank", "id", "title", "score", ...fields]];
     expl.recs.forEach((r, i) => table.push([i + 1, r.id, r.title, r.score, ...fields.map((f) => r.features?.[f])]));
-    downloadBlob(new Blob([toCsv(table)], { type: "text/csv" }), `recommendations-${expl.user}.csv`);
+    downloadBlob(csvBlob(table), `recommendations-${expl.user}.csv`);
   }
 
   function row(rec, rank, entered) {
@@ -29,7 +41,7 @@ export function createRecsView(links) {
     });
     const li = h(
       "li",
-      { class: `aw-rec${entered ? " aw-rec-new" : ""}`, "data-rank": rank },
+      { class: `aw-rec${entered ? " aw-rec-new" : ""}`, "data-rank": rank, "aria-label": `recommendation ${rank + 1}: ${rec.label}, score ${fmt(rec.score)}` },
       h("span", { class: "aw-rank", text: String(rank + 1) }),
       h(
         "div",
@@ -53,6 +65,7 @@ export function createRecsView(links) {
       const entered = new Set((e.whatIf?.entered ?? []).map((r) => String(r.id)));
       rows = e.recs.map((rec, rank) => row(rec, rank, entered.has(String(rec.id))));
       list.replaceChildren(...rows);
+      roving.refresh();
       empty.hidden = rows.length > 0;
       view.sub.textContent = rows.length ? `top ${rows.length}${e.whatIf ? ` · ${entered.size} new (what-if)` : ""}` : "";
     },

@@ -1,7 +1,8 @@
 // View 2: sequence attention (query x key over the history) for the current layer/head.
-import { card, fmt } from "./dom.js";
+import { card, fmt, h } from "./dom.js";
 import { exportCanvas } from "./export.js";
 import { createHeatmap } from "./heatmap.js";
+import { SCALE_MODES, SCALE_NAMES } from "./scale.js";
 
 /** Cell size in CSS px for n history items: big for short histories, >= 1 px always. */
 export const cellSize = (n) => (n ? Math.min(22, Math.max(1, 340 / n)) : 0);
@@ -34,9 +35,17 @@ export function createSeqView(links) {
   const view = card("Sequence attention", {
     className: "aw-seq",
     exportLabel: "PNG",
+    exportWhat: "sequence attention heatmap",
     onExport: () => exportCanvas(map.canvas, `sequence-attention-${expl?.user ?? "user"}.png`),
   });
-  view.body.append(map.el);
+  const scale = h(
+    "select",
+    { class: "aw-scale", "aria-label": "colour scale of the sequence heatmap" },
+    ...SCALE_MODES.map((m) => h("option", { value: m, text: SCALE_NAMES[m] })),
+  );
+  scale.addEventListener("change", () => map.setScaleMode(scale.value));
+  const scaleRow = h("label", { class: "aw-control aw-scale-control" }, h("span", { class: "aw-control-name", text: "Colour scale" }), scale);
+  view.body.append(scaleRow, map.el);
 
   return {
     el: view.el,
@@ -45,6 +54,11 @@ export function createSeqView(links) {
       expl = e;
       labels = e.history.map((it) => it.label);
       map.restyle();
+    },
+    /** Theme changed: read colours again and redraw. */
+    restyle() {
+      map.restyle();
+      map.refresh();
     },
     /** Redraw from an n x n matrix; description names the layer/head. */
     draw(m, description) {

@@ -17,6 +17,14 @@ export const STYLES = `
   max-width: 100%;
 }
 .attnwidget [hidden] { display: none !important; }
+.attnwidget .aw-sr-only {
+  position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0;
+}
+/* keyboard focus: a visible ring on everything that takes focus */
+.attnwidget :focus-visible { outline: 2px solid var(--aw-accent); outline-offset: 1px; }
+.attnwidget .aw-heatmap canvas:focus-visible { outline-offset: 2px; }
+.attnwidget .aw-rec:focus-visible, .attnwidget .aw-imp-row:focus-visible { outline-offset: -2px; background: rgba(47, 127, 209, 0.14); }
 .attnwidget button, .attnwidget input, .attnwidget select { font: inherit; color: inherit; }
 
 .attnwidget .aw-top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; }
@@ -61,6 +69,12 @@ export const STYLES = `
 }
 .attnwidget .aw-export:hover { border-color: var(--aw-accent); }
 .attnwidget .aw-card-body { position: relative; overflow-x: auto; }
+.attnwidget .aw-scale-control { margin: 0 0 4px; font-size: 11px; }
+.attnwidget .aw-scale {
+  padding: 0 4px; border: 1px solid var(--aw-border); border-radius: 4px;
+  background: var(--jp-input-background, transparent);
+}
+.attnwidget .aw-scale option { color: initial; }
 
 .attnwidget .aw-heatmap { position: relative; display: inline-block; }
 .attnwidget .aw-heatmap canvas { display: block; }
@@ -80,10 +94,10 @@ export const STYLES = `
 .attnwidget .aw-band { fill: var(--aw-accent); fill-opacity: 0.2; }
 .attnwidget .aw-band-sel { fill: var(--aw-select); }
 .attnwidget .aw-stats {
-  display: grid; grid-template-columns: max-content 1fr; gap: 1px 10px; margin: 6px 0 0;
+  display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 1px 10px; margin: 6px 0 0;
   font-variant-numeric: tabular-nums;
 }
-.attnwidget .aw-stats dt { opacity: 0.7; }
+.attnwidget .aw-stats dt { opacity: 0.7; white-space: nowrap; }
 .attnwidget .aw-stats dd { margin: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .attnwidget .aw-selected-sum { font-weight: 600; }
 
@@ -121,7 +135,11 @@ export const STYLES = `
   pointer-events: none;
 }
 .attnwidget .aw-node-feat .aw-label { font-style: italic; }
-.attnwidget .aw-quiet:not(.aw-lit) .aw-label { display: none; }
+/* labels only for what matters, where they do not overlap (see labels.js) */
+.attnwidget .aw-node:not(.aw-label-on) .aw-label { visibility: hidden; }
+.attnwidget .aw-node:focus { outline: none; }
+.attnwidget .aw-node:focus-visible circle { stroke: var(--aw-accent); stroke-width: 3.5px; }
+.attnwidget .aw-node:focus-visible .aw-label { visibility: visible; font-weight: 600; }
 .attnwidget .aw-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin-top: 4px; font-size: 11px; }
 .attnwidget .aw-legend-item { display: inline-flex; align-items: center; gap: 4px; }
 .attnwidget .aw-legend-item i { display: inline-block; width: 9px; height: 9px; border-radius: 50%; }

@@ -4,6 +4,7 @@
 // blame different items. Each row can carry a remove button (what-if editing).
 import { cssAt, MISSING_CSS, NEGATIVE_CSS } from "./colors.js";
 import { card, fmt, h } from "./dom.js";
+import { createRoving } from "./keys.js";
 
 export const METHOD_INFO = {
   attention: "attention from the prediction position, mean over layers and heads",
@@ -109,6 +110,16 @@ export function createWhyView(links, on) {
   view.body.append(absent, head, list, missing);
 
   select.addEventListener("change", () => on.onMethod(select.value));
+  // keyboard: one tab stop, ↑/↓ between rows, Enter/Space = click, Delete = remove (what-if)
+  const roving = createRoving(list, {
+    items: () => rows.map((r) => r.li),
+    onActivate: (pos, shift) => links.click({ kind: "hist", pos }, shift),
+    onFocus: (pos) => links.setHover(pos === null ? null : { kind: "hist", pos }),
+    onDelete: (pos) => {
+      const button = rows[pos]?.remove;
+      if (button && !button.disabled) on.onRemove(pos);
+    },
+  });
 
   function row(item, pos) {
     const target = { kind: "hist", pos };
@@ -124,7 +135,9 @@ export function createWhyView(links, on) {
     );
     if (pos === expl.n - 1) li.classList.add("aw-imp-last");
     if (expl.editable) {
-      const remove = h("button", { class: "aw-remove", type: "button", text: "×" });
+      // not a tab stop of its own (one per row): the focused row's Delete key does the same
+      const remove = h("button", { class: "aw-remove", type: "button", tabindex: "-1", text: "×" });
+      li.setAttribute("aria-keyshortcuts", "Delete");
       remove.addEventListener("click", (event) => {
         event.stopPropagation();
         on.onRemove(pos);
@@ -168,6 +181,7 @@ export function createWhyView(links, on) {
       r.value.textContent = b.missing ? (pending ? "…" : "n/a") : fmt(b.value);
       const where = `history item ${i + 1} of ${expl.n}${i === expl.n - 1 ? " (prediction position)" : ""}`;
       r.li.title = `${expl.history[i].label}\n${where}\n${method}: ${b.missing ? "n/a" : fmt(b.value, 4)}`;
+      r.li.setAttribute("aria-label", `${expl.history[i].label}, ${where}, ${method} importance ${b.missing ? "n/a" : fmt(b.value, 4)}`);
     }
     list.dataset.drawCount = String(Number(list.dataset.drawCount ?? 0) + 1);
     top.textContent = pending
@@ -200,6 +214,7 @@ export function createWhyView(links, on) {
       view.sub.textContent = target ? `of ${target}${e.whatIf ? " (edited history)" : ""}` : "";
       rows = e.history.map(row);
       list.replaceChildren(...rows.map((r) => r.li));
+      roving.refresh();
       delete list.dataset.method;
       updateRemoveButtons();
       method = null;

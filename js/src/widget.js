@@ -7,11 +7,13 @@ import { createControls } from "./controls.js";
 import { h } from "./dom.js";
 import { createFeatView } from "./feat-view.js";
 import { createGraphView } from "./graph.js";
+import { isolateKeys } from "./keys.js";
 import { Links, resolveTarget } from "./links.js";
 import { createRecsView } from "./recs.js";
 import { createSeqView } from "./seq-view.js";
 import { PackSource } from "./source.js";
 import { STYLES } from "./styles.js";
+import { themeKey, watchTheme } from "./theme.js";
 import { appendId, createWhatIf, removeAt } from "./what-if.js";
 import { createWhyView } from "./why.js";
 
@@ -20,10 +22,14 @@ const EDIT_TIMEOUT_MS = 30_000;
 
 const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** What a pack shows: its user and history (a new one = the view moved on). */
+const viewOf = (expl) => (expl ? JSON.stringify([expl.user, expl.historyIds()]) : "");
+
 function render({ model, el }) {
   const root = h("div", { class: "attnwidget" });
   el.replaceChildren(h("style", { text: STYLES }), root);
 
+  const releaseKeys = isolateKeys(root);
   const source = new PackSource();
   const subscriptions = [];
   let expl = null;
@@ -31,6 +37,9 @@ function render({ model, el }) {
   let archiveError = "";
   let drawnKey = "";
   let busyTimer = null;
+  // the kernel's error and the view it was about: hidden once the view moved on
+  let errorView = null;
+  let errorStale = false;
 
   // Errors never escape render or a model callback: they are shown in the widget.
   const guard =
@@ -88,8 +97,16 @@ function render({ model, el }) {
   });
 
   function setView(name, value) {
+    movedOn();
     commit(name, value);
     redraw();
+  }
+
+  /** The user changed the view: a message about an earlier refused change is stale. */
+  function movedOn() {
+    if (!localError) return;
+    localError = "";
+    showMessages();
   }
 
   /** Redraw the layer/head-dependent views; timed into data-redraw-ms unless a rebuild. */
@@ -128,6 +145,7 @@ function render({ model, el }) {
 
   // --- importance method ("why" panel and graph edges): local, no kernel round trip -------
   function chooseMethod(method) {
+    movedOn();
     commit("method", method);
     applyMethod();
   }
@@ -179,6 +197,8 @@ function render({ model, el }) {
     // a new user or an edited history moves positions: the selection is dropped
     const keep = expl === null || (next?.user === expl.user && sameList(next?.historyIds() ?? [], expl.historyIds()));
     expl = next;
+    // a kernel error about another user or history does not describe this view
+    if (model.get("error") && errorView !== null && viewOf(expl) !== errorView) errorStale = true;
     links.reset();
     if (keep) links.selection = new Set(modelSelection());
     else syncSelection();
@@ -235,7 +255,7 @@ function render({ model, el }) {
   }
 
   function showMessages() {
-    const errors = [archiveError, localError, model.get("error")].filter(Boolean);
+    const errors = [archiveError, localError, errorStale ? "" : model.get("error")].filter(Boolean);
     error.textContent = errors.join(" · ");
     error.hidden = errors.length === 0;
     const cut = expl?.truncated;
@@ -268,6 +288,8 @@ function render({ model, el }) {
   on("change:users", refreshUsers);
   on("change:error", () => {
     setBusy(false);
+    errorStale = false;
+    errorView = model.get("error") ? viewOf(expl) : null;
     showMessages();
   });
   on("change:method", applyMethod);
@@ -281,7 +303,23 @@ function render({ model, el }) {
     load();
   })();
 
+  // Follow the page's theme (JupyterLab Light/Dark, ...): canvases paint text in colours
+  // read from CSS, so they are read again and the heatmaps redrawn when those change.
+  let theme = themeKey(root);
+  const stopTheme = watchTheme(
+    guard(() => {
+      const now = themeKey(root);
+      if (now === theme) return;
+      theme = now;
+      if (!expl?.n) return;
+      seq.restyle();
+      feat.restyle();
+    }),
+  );
+
   return () => {
+    stopTheme();
+    releaseKeys();
     for (const [event, handler] of subscriptions) model.off(event, handler);
     clearTimeout(busyTimer);
     whatIf.destroy();

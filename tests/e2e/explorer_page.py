@@ -10,7 +10,9 @@ Every wait here is on DOM state (a draw count that moves, a text that changes), 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -143,3 +145,128 @@ def rec_titles(root: Locator) -> list[str]:
 def visible_text(root: Locator, selector: str) -> str:
     """Text of the first ``selector`` element when shown, "" when hidden or absent."""
     return root.locator(selector).first.evaluate("el => (el.hidden ? '' : el.textContent)")
+
+
+# ---------------------------------------------------------------------- other front-end builds
+def build_frontend(repo_root: Path, commit: str, out: Path) -> Path:
+    """Bundle ``js/src`` as it was at ``commit`` into ``out`` (a .js file); return ``out``.
+
+    Uses the checkout's own ``js/node_modules`` (esbuild and the d3 modules), the same options
+    as ``js/build.mjs``; ~1 s. Lets a test load an older front end beside the current one
+    (before/after screenshots, checking that a test fails on the old front end).
+    """
+    import subprocess
+
+    src = out.parent / f"js-src-{commit}"
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", commit, "js/src/"],
+        cwd=repo_root, check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    src.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        data = subprocess.run(
+            ["git", "show", f"{commit}:{name}"], cwd=repo_root, check=True, capture_output=True
+        ).stdout
+        (src / Path(name).name).write_bytes(data)
+    script = f"""
+      const {{ build }} = require({json.dumps(str(repo_root / "js" / "node_modules" / "esbuild"))});
+      build({{
+        entryPoints: [{json.dumps(str(src / "widget.js"))}], bundle: true, format: "esm",
+        minify: true, define: {{ "define.amd": "false" }}, outfile: {json.dumps(str(out))},
+        nodePaths: [{json.dumps(str(repo_root / "js" / "node_modules"))}], logLevel: "warning",
+      }}).catch((e) => {{ console.error(e); process.exit(1); }});
+    """
+    subprocess.run(["node", "-e", script], check=True, capture_output=True, text=True)
+    return out
+
+
+# ---------------------------------------------------------------- what a long history looks like
+# The lower triangle of the sequence heatmap, cell by cell: the pixel at each cell's centre is
+# matched to the nearest entry of the viridis table the front end uses (js/src/colors.js), so
+# ``dark_share`` is the share of cells in the bottom 10% of the colour map and ``buckets`` how
+# many of its ten tenths occur. Rows before ``skip_rows`` (a causal matrix's trivial first
+# queries) are left out. Cell geometry: ``data-cells`` ("x0,y0,w,h" CSS px) when the canvas has
+# it, else the layout every front end so far used (x0 = 128, y0 = 6, cell = min(22, 340 / n)).
+_TRIANGLE_JS = """
+(canvas, [n, skip]) => {
+  const stops = ["#440154", "#482878", "#3e4a89", "#31688e", "#26828e",
+                 "#1f9e89", "#35b779", "#6dcd59", "#b4de2c", "#fde725"]
+    .map(s => [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)));
+  const lut = [];
+  for (let i = 0; i < 256; i++) {
+    const x = (i / 255) * 9, k = Math.min(Math.floor(x), 8), f = x - k;
+    lut.push([0, 1, 2].map(c => stops[k][c] * (1 - f) + stops[k + 1][c] * f));
+  }
+  const nearest = (r, g, b) => {
+    let best = 0, dist = Infinity;
+    for (let i = 0; i < 256; i++) {
+      const d = (lut[i][0] - r) ** 2 + (lut[i][1] - g) ** 2 + (lut[i][2] - b) ** 2;
+      if (d < dist) { dist = d; best = i; }
+    }
+    return best;
+  };
+  const cell = Math.min(22, Math.max(1, 340 / n));
+  const [x0, y0, w] = (canvas.dataset.cells || `128,6,${cell * n},${cell * n}`).split(",").map(Number);
+  const size = w / n;
+  const dpr = window.devicePixelRatio || 1;
+  const px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const counts = new Array(10).fill(0);
+  let cells = 0, dark = 0;
+  for (let r = skip; r < n; r++) {
+    for (let c = 0; c < r; c++) {
+      const x = Math.floor((x0 + (c + 0.5) * size) * dpr), y = Math.floor((y0 + (r + 0.5) * size) * dpr);
+      const i = (y * canvas.width + x) * 4;
+      if (px[i + 3] < 255) continue;
+      const t = nearest(px[i], px[i + 1], px[i + 2]);
+      cells++;
+      if (t < 26) dark++;
+      counts[Math.min(9, Math.floor(t / 25.6))]++;
+    }
+  }
+  return { cells, dark_share: cells ? dark / cells : 1, buckets: counts.filter(k => k > 0.01 * cells).length, counts };
+}
+"""
+
+
+def heatmap_triangle(canvas: Locator, n: int, skip_rows: int = 0) -> dict:
+    """``{cells, dark_share, buckets, counts}`` of the lower triangle (see above)."""
+    return canvas.evaluate(_TRIANGLE_JS, [n, skip_rows])
+
+
+# Shown graph labels and the pairs of them whose boxes (getBoundingClientRect) overlap.
+_LABELS_JS = """
+svg => {
+  const shown = [...svg.querySelectorAll(".aw-label")].filter(t => {
+    const s = getComputedStyle(t);
+    return s.display !== "none" && s.visibility !== "hidden" && Number(s.opacity) > 0.2
+      && t.textContent.trim() && !t.closest(".aw-dim");
+  });
+  const boxes = shown.map(t => t.getBoundingClientRect()).map(b => ({x: b.x, y: b.y, w: b.width, h: b.height}));
+  const pairs = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+      pairs.push([shown[i].textContent, shown[j].textContent]);
+  }
+  return { shown: shown.length, overlapping: pairs.length, pairs: pairs.slice(0, 10) };
+}
+"""
+
+
+def graph_labels(svg: Locator) -> dict:
+    """``{shown, overlapping, pairs}``: visible labels of the graph and overlapping pairs."""
+    return svg.evaluate(_LABELS_JS)
+
+
+def wait_graph_settled(page: Page, svg: Locator, timeout_ms: float = 60_000) -> None:
+    """Wait until no graph node moves between two looks 400 ms apart (any front end)."""
+    page.wait_for_function(
+        """svg => {
+            const now = [...svg.querySelectorAll(".aw-node")].map(g => g.getAttribute("transform")).join();
+            const t = performance.now();
+            const prev = svg.__awLast;
+            if (!prev || prev.now !== now) { svg.__awLast = { now, t }; return false; }
+            return t - prev.t > 400;
+        }""",
+        arg=svg.element_handle(), timeout=timeout_ms, polling=100,
+    )  # fmt: skip
