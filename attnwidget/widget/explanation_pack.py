@@ -116,13 +116,16 @@ def explanation_header(
     *,
     agreement: Agreement | None = None,
     agreement_users: int | None = None,
+    agreement_pending: bool = False,
     editable: bool = False,
     what_if: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON part of a pack: user, shapes, items as text, importance summary.
 
     ``agreement`` is the model-level agreement with occlusion per method (mean over
-    ``agreement_users`` users); without it, this explanation's own agreement is used.
+    ``agreement_users`` users); without it, this explanation's own agreement is used, and
+    ``agreement_pending`` lists ``"agreement"`` in ``importance.pending`` (it is being
+    computed: the why panel says so).
     """
     n_layers, n_heads = expl.attentions.shape[:2]
     mine = user_agreement(expl)
@@ -145,7 +148,8 @@ def explanation_header(
             "n_users": agreement_users if agreement is not None else 1,
             "user_agreement": mine,
             "note": disagreement_note(expl),
-            "pending": [m for m in METHODS if not expl.has_importance(m)],
+            "pending": [m for m in METHODS if not expl.has_importance(m)]
+            + (["agreement"] if agreement_pending and agreement is None else []),
         },
         "editable": editable,
         "what_if": dict(what_if) if what_if else None,

@@ -19,7 +19,15 @@ import traitlets as t
 from ..checks import check_int
 from ..data import Dataset
 from ..errors import AttnWidgetError, DataError, UnknownItemError, UnknownUserError
-from ..explain import METHODS, Explanation, explain, explain_indices, faithfulness_report
+from ..explain import (
+    METHODS,
+    Agreement,
+    Explanation,
+    explain,
+    explain_indices,
+    method_agreement,
+    sample_users,
+)
 from ..sources import as_source, can_rerun
 from .anonymize import Pseudonyms
 from .bundle import CSS, bundle
@@ -144,16 +152,25 @@ class AttentionExplorer(anywidget.AnyWidget):
         self._agreement_users = check_int("agreement_users", agreement_users, minimum=0)
         self.source = as_source(model)
         self.dataset = dataset.aligned_to(self.source.catalog)
-        self._cache: OrderedDict[str, tuple[Explanation, bytes]] = OrderedDict()
-        self._agreement: dict[str, dict[str, float]] | None = None
+        self._cache: OrderedDict[str, Explanation] = OrderedDict()  # every method computed
+        self._agreement: Agreement | None = None
         self._agreement_n = 0
+        self._agreement_job: Future[None] | None = None
+        self._refresh: Future[None] | None = None
         self._switching = False
         self._shown: Explanation | None = None  # the current user's own explanation
         self._view: Explanation | None = None  # what the views show (it or an edit)
-        self._prepared: _View | None = None  # made by a validator, shown by its observer
+        self._view_options: dict[str, Any] = {}  # its pack's header options (a what-if)
+        # Made by a validator, shown by its observer. Keyed by trait: a browser change of
+        # several traits validates them all before any observer runs (set_state holds
+        # notifications, and the trait already holds the new value while it is validated).
+        self._prepared: dict[str, _View] = {}
+        self._shown_user: str | None = None  # the user whose history the views are based on
+        self._shown_edit: list[str] = []  # the edit they show ([] = the user's own history)
         self._lock = threading.RLock()
         self._shown_count = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attnwidget")
+        self._agreement_worker = ThreadPoolExecutor(1, thread_name_prefix="attnwidget-agreement")
         self._background: Future[None] | None = None
         self.edited: Explanation | None = None
         """The explanation of ``history_edit`` (``None`` while it is empty)."""
@@ -167,6 +184,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         super().__init__(users=chosen, **kwargs)
         self.on_msg(self._on_message)
         self.user = chosen[0]
+        self._start_agreement()
 
     def _chosen_users(self, users: Any) -> list[str]:
         """Users as the dataset's ids in text form; each known, none twice, at least one."""
@@ -185,10 +203,10 @@ class AttentionExplorer(anywidget.AnyWidget):
     # --- explanations -------------------------------------------------------------------
     def explanation(self, user: Any | None = None) -> Explanation:
         """The (cached) explanation of ``user`` (default: the current user), all methods."""
-        return self._explained(self.user if user is None else str(user))[0]
+        return self._explained(self.user if user is None else str(user))
 
-    def _cached(self, user: str) -> tuple[Explanation, bytes] | None:
-        """The user's complete explanation and pack, if kept (marked as recently used)."""
+    def _cached(self, user: str) -> Explanation | None:
+        """The user's complete explanation, if kept (marked as recently used)."""
         with self._lock:
             if user not in self._cache:
                 return None
@@ -197,68 +215,80 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     def _explain(self, user: str) -> Explanation:
         if (cached := self._cached(user)) is not None:
-            return cached[0]
+            return cached
         position = self.dataset.user_position(user)
         return explain(self.source, self.dataset, self.dataset.users[position], k=self.k)
 
-    def _explained(self, user: str) -> tuple[Explanation, bytes]:
-        """The user's explanation with every method computed, and its pack (cached)."""
+    def _explained(self, user: str) -> Explanation:
+        """The user's explanation with every method computed (cached)."""
         if (cached := self._cached(user)) is not None:
             return cached
         expl = self._explain(user)
-        pack = self._pack(expl)
-        self._remember(user, expl, pack)
-        return expl, pack
+        for method in METHODS:
+            expl.method_importance(method)
+        self._remember(user, expl)
+        return expl
 
-    def _remember(self, user: str, expl: Explanation, pack: bytes) -> None:
+    def _remember(self, user: str, expl: Explanation) -> None:
         with self._lock:
-            self._cache[user] = (expl, pack)
+            self._cache[user] = expl
             self._cache.move_to_end(user)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    @property
-    def agreement(self) -> dict[str, dict[str, float]]:
-        """Mean Kendall τ and top-1 agreement with occlusion per method, over a user sample
-        (``agreement_users`` of the explorer's users; computed once; NaN when no sampled
-        user can be compared)."""
-        if self._agreement is None:
-            try:
-                report = faithfulness_report(
-                    self.source,
-                    self.dataset,
-                    self.users,
-                    n_users=self._agreement_users,
-                    progress=False,
-                )
-            except (ValueError, AttnWidgetError):  # e.g. no user with 2+ items to compare
-                report = None
-            self._agreement = {
-                m: {
-                    key: (
-                        float(report.loc[m, key])
-                        if report is not None and m in report.index
-                        else float("nan")
-                    )
-                    for key in ("kendall_tau", "top1_agreement")
-                }
-                for m in METHODS
-            }
-            self._agreement_n = int(report["users"].iloc[0]) if report is not None else 0
-        return self._agreement
-
     def _pack(self, expl: Explanation, *, editable: bool = True, **options: Any) -> bytes:
         editable = editable and can_rerun(self.source)
         if self._agreement_users and can_rerun(self.source):
-            options |= {"agreement": self.agreement, "agreement_users": self._agreement_n}
+            if self._agreement is not None:
+                options |= {"agreement": self._agreement, "agreement_users": self._agreement_n}
+            else:
+                options |= {"agreement_pending": True}
         return explanation_pack(expl, editable=editable, **options)
+
+    # --- model-level agreement: computed in the background after the first view -----------
+    @property
+    def agreement(self) -> Agreement:
+        """Mean Kendall τ and top-1 agreement with occlusion per method, over a user sample
+        (``agreement_users`` of the explorer's users; NaN when no sampled user can be
+        compared). It is computed in the background once the explorer is shown (the why
+        panel says "computing…" until then); reading it waits for it."""
+        if self._agreement_job is not None:
+            self._agreement_job.result()
+        if self._agreement is None:
+            return method_agreement([])[0]
+        return self._agreement
+
+    def _start_agreement(self) -> None:
+        if self._agreement_users and can_rerun(self.source):
+            self._agreement_job = self._agreement_worker.submit(self._compute_agreement)
+
+    def _compute_agreement(self) -> None:
+        """Explain the sampled users (kept in the cache: switching to them is then instant),
+        average their agreement, and redraw the current view with it."""
+        explanations = []
+        for user in sample_users(self.users, self._agreement_users, seed=0):
+            try:
+                explanations.append(self._explained(user))
+            except Exception:  # a user with nothing to recommend, a failing model: not compared
+                continue
+        agreement, compared = method_agreement(explanations)
+        with self._lock:
+            self._agreement, self._agreement_n = agreement, compared
+        self._refresh = self._worker.submit(self._show_agreement)  # after pending occlusion
+
+    def _show_agreement(self) -> None:
+        """Re-send the complete view shown now, with the model-level agreement."""
+        with self._lock:
+            if self._view is None or self.status:  # a fast pack: its completion includes it
+                return
+            self.payload = self._pack(self._view, **self._view_options)
 
     # --- views: made before a change is accepted, shown after -----------------------------
     def _prepare(self, expl: Explanation, user: str | None = None, **options: Any) -> _View:
         """The view of ``expl``: a complete pack when every method is computed, else a
         fast one (occlusion follows in the background when it is shown)."""
         if user is not None and (cached := self._cached(user)) is not None:
-            return _View(cached[0], cached[1], True, user)
+            return _View(cached, self._pack(cached), True, user)
         if all(expl.has_importance(m) for m in METHODS):
             return _View(expl, self._pack(expl, **options), True, user, options)
         return _View(expl, self._pack(expl, methods=FAST_METHODS, **options), False, user, options)
@@ -289,10 +319,10 @@ class AttentionExplorer(anywidget.AnyWidget):
     def _show(self, view: _View) -> None:
         """Show a prepared view; when it lacks occlusion, the complete pack follows from a
         background thread unless the view moved on."""
-        self._view = view.expl
+        self._view, self._view_options = view.expl, view.options
         if view.complete:
             if view.user is not None:
-                self._remember(view.user, view.expl, view.pack)
+                self._remember(view.user, view.expl)
             self._display(view.pack)
             return
         number = self._display(view.pack, "computing occlusion…")
@@ -312,16 +342,20 @@ class AttentionExplorer(anywidget.AnyWidget):
                     self.error, self.status = f"could not compute occlusion: {err}", ""
             return
         if user is not None:
-            self._remember(user, expl, pack)
+            self._remember(user, expl)
         with self._lock:
             if number == self._shown_count:
                 self.payload = pack
                 self.status = ""
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the background work (occlusion of the shown history) is done."""
-        if self._background is not None:
-            self._background.result(timeout)
+        """Block until the background work is done: occlusion of the shown history and the
+        model-level agreement (each may take up to ``timeout`` seconds)."""
+        if self._agreement_job is not None:
+            self._agreement_job.result(timeout)
+        for job in (self._background, self._refresh):  # read after: the agreement adds one
+            if job is not None:
+                job.result(timeout)
 
     # --- item search (custom messages) --------------------------------------------------
     def search_items(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -378,8 +412,10 @@ class AttentionExplorer(anywidget.AnyWidget):
             )
         except (DataError, UnknownUserError) as err:
             raise self._refused(type(err), str(err)) from None
-        if user != self.user or self._shown is None:
-            self._prepared = self._prepared_or_refused(f"user {user!r}", self._user_view, user)
+        if user != self._shown_user:
+            self._prepared["user"] = self._prepared_or_refused(
+                f"user {user!r}", self._user_view, user
+            )
         return user
 
     def _user_view(self, user: str) -> _View:
@@ -387,8 +423,10 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     @t.observe("user")
     def _show_user(self, change: t.Bunch) -> None:
-        view, self._prepared = self._prepared, None
-        self._shown = view.expl
+        view = self._prepared.pop("user", None)
+        if view is None:  # validated as the user already shown: nothing to change
+            return
+        self._shown, self._shown_user, self._shown_edit = view.expl, change["new"], []
         self._switching = True
         try:
             with self.hold_sync():
@@ -412,26 +450,26 @@ class AttentionExplorer(anywidget.AnyWidget):
             indices = self.source.catalog.encode(ids)
         except (DataError, UnknownItemError) as err:
             raise self._refused(type(err), str(err)) from None
-        if not self._switching and ids != self.history_edit:
-            self._prepared = self._prepared_or_refused(
-                "the edited history" if ids else f"user {self.user!r}", self._edit_view, indices
-            )
+        if not self._switching and "user" not in self._prepared and ids != self._shown_edit:
+            what = "the edited history" if ids else f"user {self._shown_user!r}"
+            view = self._prepared_or_refused(what, self._edit_view, indices)
+            self._prepared["history_edit"] = view
         return ids
 
     def _edit_view(self, indices: np.ndarray) -> _View:
         """The view of an edit (of the original, for an empty one)."""
-        original = self._shown
+        original, user = self._shown, self._shown_user
         if len(indices) == 0:
-            return self._prepare(original, user=self.user)
+            return self._prepare(original, user=user)
         # The edit is of the items the model sees; older ones cut off by max_len still
         # count as bought (never recommended) but stay out of the model's view.
-        full = self.dataset.sequence(self.user)
+        full = self.dataset.sequence(user)
         edited = explain_indices(
             self.source,
             indices,
             k=self.k,
             bought_before=full[: len(full) - len(original.history)],
-            user=self.user,
+            user=user,
         )
         return self._prepare(edited, what_if=what_if_summary(original, edited))
 
@@ -439,7 +477,10 @@ class AttentionExplorer(anywidget.AnyWidget):
     def _show_edit(self, change: t.Bunch) -> None:
         if self._switching:
             return
-        view, self._prepared = self._prepared, None
+        view = self._prepared.pop("history_edit", None)
+        if view is None:  # the same edit, or one made moot by a user change in the same batch
+            return
+        self._shown_edit = list(change["new"])
         self.edited = view.expl if change["new"] else None
         self.selection = []
         self.error = ""
@@ -490,6 +531,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         try:
             super().set_state({k: v for k, v in sync_data.items() if k in BROWSER_TRAITS})
         except Exception as err:  # never into the kernel log with the view out of step
+            self._prepared.clear()  # views made for the refused batch are never shown
             self.error = ""  # the same message twice must still reach the front end
             self.error = str(err)
             self.send_state(list(BROWSER_TRAITS))
@@ -527,6 +569,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         if anonymize_items and not anonymize:
             raise ValueError("anonymize_items=True needs anonymize=True (user ids stay otherwise)")
         chosen = self._chosen_users(users if users is not None else [self.user])
+        self.wait()  # the page's why panel gets the model-level agreement
         packs = [self._pack(self.explanation(u), editable=False) for u in chosen]
         first = self.user if self.user in chosen else chosen[0]
         if anonymize:

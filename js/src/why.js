@@ -39,7 +39,9 @@ export function agreementText(importance, method) {
   const a = importance.agreement[method] ?? {};
   const n = importance.nUsers;
   const over = n === null || n === undefined ? "model mean over sampled users" : `mean over ${n} user${n === 1 ? "" : "s"}`;
-  const model = `Kendall τ vs occlusion ${fmtTau(a.kendallTau)} · top-1 agreement ${fmtPercent(a.top1)} (${over})`;
+  const model = importance.pending?.has("agreement")
+    ? "Agreement with occlusion over sampled users: computing…"
+    : `Kendall τ vs occlusion ${fmtTau(a.kendallTau)} · top-1 agreement ${fmtPercent(a.top1)} (${over})`;
   if (importance.pending?.has("occlusion")) return { model, user: "this user: waiting for occlusion to be computed…" };
   const u = importance.userAgreement[method];
   if (!u) return { model, user: "" };

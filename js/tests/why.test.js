@@ -75,6 +75,12 @@ describe("agreement text", () => {
     expect(agreementText(imp, "occlusion").model).toMatch(/reference/);
     expect(agreementText(null, "attention")).toEqual({ model: "", user: "" });
   });
+
+  it("says the model-level agreement is being computed while the kernel works on it", () => {
+    const pending = { ...imp, pending: new Set(["agreement"]) };
+    expect(agreementText(pending, "rollout").model).toBe("Agreement with occlusion over sampled users: computing…");
+    expect(agreementText(pending, "rollout").user).toBe("this user: τ 0.33 · same top item as occlusion: no");
+  });
 });
 
 describe("barLayout", () => {

@@ -138,7 +138,27 @@ def test_the_why_panel_data_matches_the_explanation(explorer):
     assert header["editable"] is True and header["what_if"] is None
 
 
-def test_a_new_user_draws_at_once_then_gets_occlusion(explorer, shop):
+def test_the_explorer_shows_at_once_and_the_model_agreement_follows(trained, shop):
+    explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=5)
+    first = decode_pack(explorer.payload)[0]["importance"]
+    assert "agreement" in first["pending"] and first["n_users"] == 1  # this user's own
+    explorer.wait()
+    done = decode_pack(explorer.payload)[0]["importance"]
+    assert done["pending"] == [] and done["n_users"] == 5
+    assert done["agreement"] == {
+        m: {k: pytest.approx(v, nan_ok=True) for k, v in a.items()}
+        for m, a in explorer.agreement.items()
+    }
+    sampled = [u for u in shop.users[:20] if explorer._cached(u) is not None]
+    assert len(sampled) >= 5  # the sample's explanations are kept: switching to them is instant
+    sent = payloads_sent(explorer)
+    explorer.user = next(u for u in sampled if u != explorer.user)
+    assert [p[0]["importance"]["pending"] for p in sent] == [[]]
+
+
+def test_a_new_user_draws_at_once_then_gets_occlusion(trained, shop):
+    explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
+    explorer.wait()
     sent = payloads_sent(explorer)
     explorer.user = shop.users[6]
     explorer.wait()
@@ -152,7 +172,9 @@ def test_a_new_user_draws_at_once_then_gets_occlusion(explorer, shop):
     assert [p[0]["importance"]["pending"] for p in sent] == [[]]
 
 
-def test_late_occlusion_never_replaces_a_newer_view(explorer, shop):
+def test_late_occlusion_never_replaces_a_newer_view(trained, shop):
+    explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
+    explorer.wait()
     sent = payloads_sent(explorer)
     explorer.user = shop.users[7]  # occlusion for u7 starts in the background
     explorer.user = shop.users[0]  # cached: shown at once
@@ -240,3 +262,28 @@ def test_what_if_on_a_long_history_keeps_the_older_items_as_seen(trained, shop):
     explorer.wait()
     what_if = decode_pack(explorer.payload)[0]["what_if"]
     assert what_if["entered"] == [] and what_if["left"] == []
+
+
+def shown_user_and_history(explorer):
+    header = decode_pack(explorer.payload)[0]
+    return header["user"], [h["id"] for h in header["history"]]
+
+
+def test_browser_changes_of_user_and_edit_are_shown(explorer, shop):
+    """What a comm message does (set_state holds notifications: validators run after every
+    trait of the message is set, so the trait already holds the new value)."""
+    explorer.set_state({"user": shop.users[4]})
+    assert explorer.error == "" and explorer.user == shop.users[4]
+    user, history = shown_user_and_history(explorer)
+    assert user == shop.users[4] and len(history) > 1
+
+    explorer.set_state({"history_edit": history[1:]})
+    explorer.wait()
+    assert explorer.error == "" and shown_user_and_history(explorer)[1] == history[1:]
+    assert explorer.edited is not None
+
+    explorer.set_state({"user": shop.users[5], "history_edit": [], "selection": []})
+    assert explorer.error == "" and explorer.history_edit == []
+    user, history5 = shown_user_and_history(explorer)
+    assert user == shop.users[5] and history5 != history
+    assert explorer.edited is None
