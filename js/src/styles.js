@@ -69,7 +69,7 @@ export const STYLES = `
 }
 .attnwidget .aw-export:hover { border-color: var(--aw-accent); }
 .attnwidget .aw-card-body { position: relative; overflow-x: auto; }
-.attnwidget .aw-scale-control { margin: 0 0 4px; font-size: 11px; }
+.attnwidget .aw-scale-control { display: flex; width: max-content; margin: 0 0 4px; font-size: 11px; }
 .attnwidget .aw-scale {
   padding: 0 4px; border: 1px solid var(--aw-border); border-radius: 4px;
   background: var(--jp-input-background, transparent);
