@@ -206,7 +206,8 @@ _TRIANGLE_JS = """
     return best;
   };
   const cell = Math.min(22, Math.max(1, 340 / n));
-  const [x0, y0, w] = (canvas.dataset.cells || `128,6,${cell * n},${cell * n}`).split(",").map(Number);
+  const fallback = `128,6,${cell * n},${cell * n}`;
+  const [x0, y0, w] = (canvas.dataset.cells || fallback).split(",").map(Number);
   const size = w / n;
   const dpr = window.devicePixelRatio || 1;
   const px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
@@ -214,7 +215,8 @@ _TRIANGLE_JS = """
   let cells = 0, dark = 0;
   for (let r = skip; r < n; r++) {
     for (let c = 0; c < r; c++) {
-      const x = Math.floor((x0 + (c + 0.5) * size) * dpr), y = Math.floor((y0 + (r + 0.5) * size) * dpr);
+      const x = Math.floor((x0 + (c + 0.5) * size) * dpr);
+      const y = Math.floor((y0 + (r + 0.5) * size) * dpr);
       const i = (y * canvas.width + x) * 4;
       if (px[i + 3] < 255) continue;
       const t = nearest(px[i], px[i + 1], px[i + 2]);
@@ -223,7 +225,8 @@ _TRIANGLE_JS = """
       counts[Math.min(9, Math.floor(t / 25.6))]++;
     }
   }
-  return { cells, dark_share: cells ? dark / cells : 1, buckets: counts.filter(k => k > 0.01 * cells).length, counts };
+  const buckets = counts.filter(k => k > 0.01 * cells).length;
+  return { cells, dark_share: cells ? dark / cells : 1, buckets, counts };
 }
 """
 
@@ -241,7 +244,8 @@ svg => {
     return s.display !== "none" && s.visibility !== "hidden" && Number(s.opacity) > 0.2
       && t.textContent.trim() && !t.closest(".aw-dim");
   });
-  const boxes = shown.map(t => t.getBoundingClientRect()).map(b => ({x: b.x, y: b.y, w: b.width, h: b.height}));
+  const boxes = shown.map(t => t.getBoundingClientRect())
+    .map(b => ({x: b.x, y: b.y, w: b.width, h: b.height}));
   const pairs = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
@@ -262,7 +266,8 @@ def wait_graph_settled(page: Page, svg: Locator, timeout_ms: float = 60_000) -> 
     """Wait until no graph node moves between two looks 400 ms apart (any front end)."""
     page.wait_for_function(
         """svg => {
-            const now = [...svg.querySelectorAll(".aw-node")].map(g => g.getAttribute("transform")).join();
+            const now = [...svg.querySelectorAll(".aw-node")]
+                .map(g => g.getAttribute("transform")).join();
             const t = performance.now();
             const prev = svg.__awLast;
             if (!prev || prev.now !== now) { svg.__awLast = { now, t }; return false; }

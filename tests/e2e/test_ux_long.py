@@ -57,7 +57,11 @@ def explorer_notebook(path: Path, code: str, bundle: Path | None) -> Path:
     show = f"explorer._esm = Path({str(bundle)!r}).read_text()\n" if bundle else ""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(setup + code + show + "explorer")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
@@ -152,7 +156,8 @@ def test_long_history_small_things(
             const u = label.getBoundingClientRect();
             return [...svg.querySelectorAll(".aw-bar-rects rect")]
                 .map(r => r.getBoundingClientRect())
-                .filter(b => b.height > 0 && b.x < u.right && u.x < b.right && b.y < u.bottom && u.y < b.bottom)
+                .filter(b => b.height > 0 && b.x < u.right && u.x < b.right
+                             && b.y < u.bottom && u.y < b.bottom)
                 .length;
         }"""
     )
