@@ -9,6 +9,8 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 import traitlets as t
+from bqplot.traits import array_from_json, array_to_json
+from traittypes import Array
 
 from ..checks import check_int
 from ..errors import AttnWidgetError, EmptyHistoryError
@@ -62,6 +64,25 @@ def feature_mass(explorer: AttentionExplorer) -> dict[str, float]:
     return dict(mass)
 
 
+def _cells_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
+    """The browser's selected cells (``[[row, column], ...]``) as an integer array.
+
+    bqplot 0.13 reads a list of lists as an object array, which it then cannot send back
+    (ipywidgets echoes every change): the assignment fails and the click is lost.
+    """
+    if isinstance(value, list) and all(isinstance(cell, list) for cell in value):
+        return np.asarray(value, dtype=np.int64).reshape(-1, 2)
+    return array_from_json(value, widget)
+
+
+class CellGrid(bq.GridHeatMap):
+    """A GridHeatMap whose selected cells come from the browser as integers."""
+
+    selected = Array(None, allow_none=True).tag(
+        sync=True, to_json=array_to_json, from_json=_cells_from_json
+    )
+
+
 class Dashboard(widgets.VBox):
     """The explorer with two bqplot figures linked to it.
 
@@ -99,7 +120,7 @@ class Dashboard(widgets.VBox):
         grid = entropy_grid(explorer, self.sample)
         self.entropy = grid
         layers, heads = grid.shape
-        self.grid = bq.GridHeatMap(
+        self.grid = CellGrid(
             color=grid,
             row=list(range(layers)),
             column=list(range(heads)),

@@ -287,3 +287,11 @@ def test_browser_changes_of_user_and_edit_are_shown(explorer, shop):
     user, history5 = shown_user_and_history(explorer)
     assert user == shop.users[5] and history5 != history
     assert explorer.edited is None
+
+
+def test_a_browser_click_on_the_entropy_grid_reaches_the_explorer(explorer):
+    """What the comm does with a click: bqplot sends the cell as a list of lists."""
+    board = Dashboard(explorer, n_users=5)
+    board.grid.set_state({"selected": [[1, 1]]})
+    assert (explorer.layer, explorer.head) == (1, 1)
+    assert board.grid.selected.dtype.kind == "i"
