@@ -96,10 +96,19 @@ export function createGraphView(links) {
     nodes.filter((d) => next.has(d.id)).raise(); // labelled nodes on top: their text stays readable
     svgEl.dataset.labels = String(next.size);
   }
+  // New priorities (another head, layer or method) relabel at the next frame, outside the
+  // timed synchronous redraw: labels are the least urgent part of it.
+  let labelFrame = 0;
   function updatePriorities() {
-    priorities = labelPriorities(nodeData, expl?.n ?? 0, importanceTop);
-    labelled = new Set(["\u0000"]); // force a re-evaluation
-    placeLabels();
+    if (labelFrame) return;
+    const run = () => {
+      labelFrame = 0;
+      priorities = labelPriorities(nodeData, expl?.n ?? 0, importanceTop);
+      labelled = new Set(["\u0000"]); // force a re-evaluation
+      placeLabels();
+    };
+    if (typeof requestAnimationFrame === "function") labelFrame = requestAnimationFrame(run);
+    else run();
   }
 
   // keyboard: the nodes are one tab stop; arrows move between them (history in time order,
@@ -336,8 +345,10 @@ export function createGraphView(links) {
     const isLit = (d) =>
       d.kind === "hist" ? lit.positions.has(d.pos) : d.kind === "rec" ? lit.ranks.has(d.rank) : lit.features.has(d.key);
     // hovered, pinned and selected nodes are always labelled
-    forced = new Set(nodeData.filter((d) => isLit(d) || (d.kind === "hist" && selection.has(d.pos))).map((d) => d.id));
-    placeLabels();
+    const next = new Set(nodeData.filter((d) => isLit(d) || (d.kind === "hist" && selection.has(d.pos))).map((d) => d.id));
+    const same = next.size === forced.size && [...next].every((id) => forced.has(id));
+    forced = next;
+    if (!same) placeLabels();
     if (!marked && !wasMarked) return; // nothing lit before or now: classes are already clear
     wasMarked = marked;
     const active = lit.positions.size + lit.ranks.size + lit.features.size > 0;
@@ -364,6 +375,8 @@ export function createGraphView(links) {
     highlight,
     destroy() {
       sim?.stop();
+      if (labelFrame) cancelAnimationFrame(labelFrame);
+      labelFrame = 0;
     },
   };
 }

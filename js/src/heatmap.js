@@ -58,6 +58,16 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   let lastArgs = null;
   let scaleMode = "robust";
   let keyboard = false; // focus came from the keyboard (a mouse click focuses the canvas too)
+  // colour scales of the matrices drawn (head/layer switching comes back to the same ones):
+  // keyed by the values' buffer, then offset, shape and mode
+  let scales = new WeakMap();
+  function scaleOf(values, rows, cols, causal) {
+    const key = `${values.byteOffset}|${values.length}|${rows}|${cols}|${causal}|${scaleMode}`;
+    let byKey = scales.get(values.buffer);
+    if (!byKey) scales.set(values.buffer, (byKey = new Map()));
+    if (!byKey.has(key)) byKey.set(key, chooseScale(values, rows, cols, { mode: scaleMode, causal }));
+    return byKey.get(key);
+  }
 
   // Longest prefix of text (+ "…") that fits maxWidth; cached per label.
   function fit(ctx, text, maxWidth) {
@@ -108,7 +118,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     const mh = rows * cellH;
     const width = Math.ceil(Math.max(x0 + mw + 12, x0 + 190));
     const height = Math.ceil(TOP + mh + 4 + COL_LABELS + AXIS + LEGEND);
-    const scale = chooseScale(values, rows, cols, { mode: scaleMode, causal: maskUpper });
+    const scale = scaleOf(values, rows, cols, maskUpper);
     const max = scale.max;
     const hasMissing = values.some((v) => v !== v);
     layout = { x0, y0: TOP, cellW, cellH, rows, cols, mw, mh, width, height, lower: maskUpper };

@@ -14,6 +14,17 @@ describe("colour scale", () => {
     expect(quantileInPlace(Float32Array.from([5, 1, 4, 2, 3]), 0.5)).toBe(3);
     expect(quantileInPlace(Float32Array.from([5, 1, 4, 2, 3]), 0.99)).toBe(5);
     expect(quantileInPlace(new Float32Array(0), 0.99)).toBeNaN();
+    // agrees with sorting on random data, ties and sorted runs included
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (const n of [1, 2, 3, 10, 101, 5000]) {
+      for (const q of [0, 0.5, 0.9, 0.99, 1]) {
+        const data = Float32Array.from({ length: n }, (_, i) => (i % 3 ? Math.round(rand() * 20) / 20 : i / n));
+        const sorted = Float32Array.from(data).sort();
+        const want = sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+        expect(quantileInPlace(Float32Array.from(data), q), `n=${n} q=${q}`).toBe(want);
+      }
+    }
     expect(trivialRows(200)).toBe(20);
     expect(trivialRows(3)).toBe(1);
   });
