@@ -2,42 +2,56 @@
 // Notebook 7 (Lumino's command-mode shortcuts take ↑/↓, Enter, Space), plus roving focus
 // for lists and grids (one tab stop per view; arrows move inside it; Enter/Space = click).
 
-/** Keys the widget handles itself when focus is inside it (without Ctrl/Alt/Meta). */
-export const HANDLED_KEYS = new Set([
-  "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight",
-  "Home", "End", "PageUp", "PageDown", "Enter", " ", "Delete", "Backspace",
-]);
+/** Keys that move inside the widget (sliders, heatmap cells, lists, graph nodes). */
+export const MOVE_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
+/** Keys that act on what has focus: only kept from the notebook where they do something. */
+export const ACT_KEYS = new Set(["Enter", " ", "Delete", "Backspace"]);
+/** Where Enter/Space/Delete act: heatmaps, graph nodes, rows, buttons, boxes and menus. */
+export const ACTS_ON = "canvas, .aw-node, .aw-rec, .aw-imp-row, button, select, input[type=checkbox], input[type=text], input[type=search]";
+/** HANDLED_KEYS = both. */
+export const HANDLED_KEYS = new Set([...MOVE_KEYS, ...ACT_KEYS]);
 
-/** Whether the widget keeps `event` from the page around it (the notebook's shortcuts). */
-export function isHandledKey(event) {
+/**
+ * Whether the widget keeps `event` from the page around it (the notebook's shortcuts):
+ * moving keys always, Enter/Space/Delete/Backspace on elements they act on; never with
+ * Ctrl/Alt/Meta (Ctrl+S saves, Ctrl+Enter runs the cell, as everywhere in the notebook).
+ */
+export function isHandledKey(event, target = event.target) {
   if (event.ctrlKey || event.metaKey || event.altKey) return false;
-  return HANDLED_KEYS.has(event.key);
+  if (MOVE_KEYS.has(event.key)) return true;
+  return ACT_KEYS.has(event.key) && !!target?.matches?.(ACTS_ON);
 }
 
 /** Lumino skips shortcut matching for targets with this attribute (and above it). */
 export const SUPPRESS = "data-lm-suppress-shortcuts";
 
 /**
- * Keep handled keys inside `root`: Lumino ignores keydown targets marked with
- * data-lm-suppress-shortcuts, and JupyterLab 4 listens for keydown in the bubble phase, so
- * stopping propagation at the root keeps its notebook shortcuts (↑/↓ move the active cell,
- * Enter edits it) off the widget's sliders, heatmaps, graph and lists. Default actions
- * (a range input moving on an arrow key) still happen.
+ * Keep handled keys inside `root`. Lumino (JupyterLab 4, Notebook 7) matches a key's
+ * shortcuts from the event's target upwards and stops at an element with
+ * data-lm-suppress-shortcuts; its listener runs in the bubble phase. So, in the capture
+ * phase, the target gets the attribute for a handled key and loses it for any other (a
+ * permanent one would also block Ctrl+S and every other shortcut), and in the bubble phase
+ * a handled key stops at the root. Default actions (a range input moving on an arrow key)
+ * still happen: ↑/↓ move a slider instead of the active cell, Enter on a heatmap cell does
+ * not open the cell's editor.
  */
 export function isolateKeys(root) {
-  root.setAttribute(SUPPRESS, "true");
+  const mark = (event) => {
+    const target = event.target;
+    if (!target?.setAttribute) return;
+    if (isHandledKey(event)) target.setAttribute(SUPPRESS, "true");
+    else target.removeAttribute(SUPPRESS);
+  };
   const stop = (event) => {
     if (isHandledKey(event)) event.stopPropagation();
   };
-  const mark = (event) => event.target?.setAttribute?.(SUPPRESS, "true");
+  root.addEventListener("keydown", mark, true);
   root.addEventListener("keydown", stop);
   root.addEventListener("keyup", stop);
-  // the focused element itself must carry the attribute (Lumino checks the target first)
-  root.addEventListener("focusin", mark);
   return () => {
+    root.removeEventListener("keydown", mark, true);
     root.removeEventListener("keydown", stop);
     root.removeEventListener("keyup", stop);
-    root.removeEventListener("focusin", mark);
   };
 }
 

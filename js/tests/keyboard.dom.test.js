@@ -10,22 +10,24 @@ const press = (el, key, opts = {}) => {
 };
 
 describe("keyboard, theme and messages", () => {
-  it("keeps handled keys from the notebook around it", () => {
+  it("keeps handled keys from the notebook around it, and no others", () => {
     const { el } = mount();
-    const root = el.querySelector(".attnwidget");
-    expect(root.hasAttribute("data-lm-suppress-shortcuts")).toBe(true);
     const seen = [];
-    const outside = (event) => seen.push(event.key);
+    const outside = (event) => seen.push([event.key, event.target.getAttribute("data-lm-suppress-shortcuts")]);
     document.addEventListener("keydown", outside);
     const slider = el.querySelector("input.aw-head-slider");
     slider.focus();
-    expect(slider.getAttribute("data-lm-suppress-shortcuts")).toBe("true"); // Lumino checks the target
     press(slider, "ArrowUp");
-    press(slider, "Enter");
-    press(slider, "Enter", { ctrlKey: true });
+    expect(slider.getAttribute("data-lm-suppress-shortcuts")).toBe("true"); // Lumino checks the target
+    press(slider, "s", { ctrlKey: true });
+    press(slider, "Enter"); // nothing to do on a slider: the notebook's
     press(slider, "Escape");
+    const canvas = el.querySelector("canvas.aw-seq-heatmap");
+    press(canvas, "Enter");
     document.removeEventListener("keydown", outside);
-    expect(seen).toEqual(["Enter", "Escape"]); // Ctrl+Enter and Escape still reach the notebook
+    // Ctrl+S, Enter on a slider and Escape reach the notebook, with no suppressing attribute
+    expect(seen).toEqual([["s", null], ["Enter", null], ["Escape", null]]);
+    expect(el.querySelector(".attnwidget").hasAttribute("data-lm-suppress-shortcuts")).toBe(false);
   });
 
   it("reaches and selects heatmap cells, recommendations, why rows and graph nodes", () => {

@@ -5,15 +5,23 @@ import { BOM, csvBlob, toCsv } from "../src/export.js";
 const key = (k, mods = {}) => ({ key: k, ctrlKey: false, metaKey: false, altKey: false, ...mods });
 
 describe("key handling", () => {
-  it("keeps the notebook's navigation keys but not its modified shortcuts", () => {
-    for (const k of ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown", "Enter", " "]) {
-      expect(isHandledKey(key(k)), k).toBe(true);
+  it("keeps moving keys, and acting keys where they act, but not modified shortcuts", () => {
+    const on = (selector) => ({ matches: (sel) => sel.split(", ").includes(selector) });
+    const slider = { matches: () => false }; // input[type=range]: Enter does nothing there
+    for (const k of ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]) {
+      expect(isHandledKey(key(k), slider), k).toBe(true);
     }
-    expect(isHandledKey(key("Enter", { shiftKey: true }))).toBe(true); // shift-click on a cell
-    expect(isHandledKey(key("Enter", { ctrlKey: true }))).toBe(false); // run cell
-    expect(isHandledKey(key("s", { metaKey: true }))).toBe(false);
-    expect(isHandledKey(key("Escape"))).toBe(false);
-    expect(isHandledKey(key("a"))).toBe(false);
+    for (const k of ["Enter", " ", "Delete"]) {
+      expect(isHandledKey(key(k), on("canvas")), k).toBe(true);
+      expect(isHandledKey(key(k), on(".aw-node")), k).toBe(true);
+      expect(isHandledKey(key(k), slider), k).toBe(false); // Enter on a slider: the notebook's
+    }
+    expect(isHandledKey(key("Enter", { shiftKey: true }), on(".aw-rec"))).toBe(true); // shift-click
+    expect(isHandledKey(key("Enter", { ctrlKey: true }), on("canvas"))).toBe(false); // run cell
+    expect(isHandledKey(key("s", { ctrlKey: true }), slider)).toBe(false); // save
+    expect(isHandledKey(key("ArrowUp", { metaKey: true }), slider)).toBe(false);
+    expect(isHandledKey(key("Escape"), on("canvas"))).toBe(false);
+    expect(isHandledKey(key("a"), on("canvas"))).toBe(false);
   });
 
   it("moves in a list and clamps at its ends", () => {

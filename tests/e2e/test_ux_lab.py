@@ -127,6 +127,12 @@ def test_arrow_keys_move_the_head_slider_not_the_active_cell(
     assert pixels(root.locator(SEQ)).digest != before.digest, "the heatmap did not change"
     assert root.locator(".aw-seq .aw-sub").text_content() == "layer 0 · head 2"
     screenshot(f"ux-lab-keys-{PHASE}")
+
+    # the notebook's other shortcuts still work from inside the widget: Ctrl+S saves
+    dirty = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+    if page.evaluate(dirty):
+        page.keyboard.press("Control+s")
+        page.wait_for_function(f"() => !({dirty})()", timeout=KEY_WAIT_MS)
     assert console_errors == []
 
 
