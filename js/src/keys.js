@@ -28,28 +28,30 @@ export const SUPPRESS = "data-lm-suppress-shortcuts";
 /**
  * Keep handled keys inside `root`. Lumino (JupyterLab 4, Notebook 7) matches a key's
  * shortcuts from the event's target upwards and stops at an element with
- * data-lm-suppress-shortcuts; its listener runs in the bubble phase. So, in the capture
- * phase, the target gets the attribute for a handled key and loses it for any other (a
- * permanent one would also block Ctrl+S and every other shortcut), and in the bubble phase
- * a handled key stops at the root. Default actions (a range input moving on an arrow key)
- * still happen: ↑/↓ move a slider instead of the active cell, Enter on a heatmap cell does
- * not open the cell's editor.
+ * data-lm-suppress-shortcuts. Its keydown listener is on the document, in the bubble phase
+ * in JupyterLab 4 and in the capture phase in Notebook 7, so the target is marked from a
+ * capture listener on the window (which runs before both): it gets the attribute for a
+ * handled key and loses it for any other (a permanent one would also block Ctrl+S and every
+ * other notebook shortcut inside the widget). A handled key also stops at the root. Default
+ * actions still happen: ↑/↓ move a slider instead of the active cell, Enter on a heatmap
+ * cell does not open the cell's editor.
  */
 export function isolateKeys(root) {
   const mark = (event) => {
     const target = event.target;
-    if (!target?.setAttribute) return;
+    if (!target?.setAttribute || !root.contains(target)) return;
     if (isHandledKey(event)) target.setAttribute(SUPPRESS, "true");
     else target.removeAttribute(SUPPRESS);
   };
   const stop = (event) => {
     if (isHandledKey(event)) event.stopPropagation();
   };
-  root.addEventListener("keydown", mark, true);
+  const view = root.ownerDocument?.defaultView ?? window;
+  view.addEventListener("keydown", mark, true);
   root.addEventListener("keydown", stop);
   root.addEventListener("keyup", stop);
   return () => {
-    root.removeEventListener("keydown", mark, true);
+    view.removeEventListener("keydown", mark, true);
     root.removeEventListener("keydown", stop);
     root.removeEventListener("keyup", stop);
   };

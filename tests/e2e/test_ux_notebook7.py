@@ -66,4 +66,10 @@ def test_notebook7_arrow_keys_move_the_head_slider_not_the_active_cell(
         assert page.evaluate(_NOTEBOOK_STATE_JS) == state, f"{key} moved the notebook's active cell"
     assert root.locator(".aw-seq .aw-sub").text_content() == "layer 0 · head 1"
     screenshot(f"ux-nb7-keys-{PHASE}")
+
+    # the notebook's other shortcuts still work from inside the widget: Ctrl+S saves
+    dirty = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+    if page.evaluate(dirty):
+        page.keyboard.press("Control+s")
+        page.wait_for_function(f"() => !({dirty})()", timeout=KEY_WAIT_MS)
     assert console_errors == []
