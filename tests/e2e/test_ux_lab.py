@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING
 import nbformat
 import pytest
 from conftest import REPO_ROOT
-from explorer_page import SEQ, pixels, wait_drawn, wait_for_redraw, widget_root
+from explorer_page import (
+    SEQ,
+    graph_labels,
+    pixels,
+    type_user,
+    wait_drawn,
+    wait_for_redraw,
+    wait_graph_settled,
+    widget_root,
+)
 from test_ux_long import PHASE, frontend_bundle
 
 if TYPE_CHECKING:
@@ -178,6 +187,29 @@ def test_tab_reaches_a_heatmap_cell_and_enter_selects_it(
     assert "aw-sel" in (why_row.get_attribute("class") or "")
     assert page.evaluate(_NOTEBOOK_STATE_JS) == state, "Enter reached the notebook"
     screenshot(f"ux-lab-tab-{PHASE}")
+    assert console_errors == []
+
+
+@pytest.mark.timeout(400)
+def test_graph_labels_of_a_28_item_history_do_not_overlap(
+    page: Page, jupyterlab_server, lab_root: Path, lab_notebook: Path, run_all_in_lab,
+    console_errors: list[str], screenshot,
+) -> None:  # fmt: skip
+    """Issue 13 counted 33 overlapping label pairs in the graph of a 28-item history."""
+    root = open_explorer(page, jupyterlab_server, lab_root, lab_notebook, run_all_in_lab)
+    count = pixels(root.locator(SEQ)).draw_count
+    type_user(root, "u00006")  # 28 items in this shop
+    wait_for_redraw(page, root, count, timeout_ms=60_000)
+    svg = root.locator("svg.aw-graph")
+    svg.scroll_into_view_if_needed()
+    page.mouse.move(2, 2)
+    wait_graph_settled(page, svg)
+    n = root.locator(".aw-why .aw-imp-row").count()
+    assert n >= 25, f"expected a history of about 28 items, got {n}"
+    labels = graph_labels(svg)
+    screenshot(f"ux-lab-graph-28-{PHASE}")
+    assert labels["overlapping"] == 0, f"overlapping graph labels (n = {n}): {labels}"
+    assert labels["shown"] >= 8, f"too few graph labels (n = {n}): {labels}"
     assert console_errors == []
 
 
