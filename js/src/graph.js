@@ -39,6 +39,8 @@ export function createGraphView(links) {
   const attnLayer = stage.append("g").attr("class", "aw-links-attn");
   const whyLayer = stage.append("g").attr("class", "aw-links-why");
   const nodeLayer = stage.append("g").attr("class", "aw-nodes");
+  // labels above every node (a node drawn later never covers a shown label); one per node
+  const labelLayer = stage.append("g").attr("class", "aw-labels").attr("aria-hidden", "true");
   const zoomer = zoom()
     .scaleExtent([0.25, 8])
     .on("zoom", (event) => stage.attr("transform", event.transform));
@@ -60,6 +62,8 @@ export function createGraphView(links) {
   let fixedLinks = select(null);
   let attnLinks = select(null);
   let whyLinks = select(null);
+  let labels = select(null);
+  let shownLabels = select(null);
   let whyMethod = null;
   let wasMarked = false;
   // labels: shown for what matters and only where they overlap no other shown label
@@ -75,7 +79,7 @@ export function createGraphView(links) {
     if (!nodeData.length) return;
     if (unmeasured) {
       // text cannot be measured while the widget is not in the page yet: retry
-      nodes.select("text").each(function (d) {
+      labels.each(function (d) {
         if (!d.tw) d.tw = this.getComputedTextLength?.() || 0;
       });
       unmeasured = nodeData.some((d) => !d.tw);
@@ -92,10 +96,12 @@ export function createGraphView(links) {
     const next = chooseLabels(candidates);
     if (next.size === labelled.size && [...next].every((id) => labelled.has(id))) return;
     labelled = next;
-    nodes.classed("aw-label-on", (d) => next.has(d.id));
-    nodes.filter((d) => next.has(d.id)).raise(); // labelled nodes on top: their text stays readable
+    labels.classed("aw-label-on", (d) => next.has(d.id));
+    shownLabels = labels.filter((d) => next.has(d.id));
+    placeText(shownLabels);
     svgEl.dataset.labels = String(next.size);
   }
+  const placeText = (sel) => sel.attr("x", (d) => (d.x + d.r + 3).toFixed(1)).attr("y", (d) => d.y.toFixed(1));
   // New priorities (another head, layer or method) relabel at the next frame, outside the
   // timed synchronous redraw: labels are the least urgent part of it.
   let labelFrame = 0;
@@ -137,6 +143,7 @@ export function createGraphView(links) {
     place(attnLinks);
     place(whyLinks);
     placeLabels();
+    placeText(shownLabels);
   }
 
   // Where each kind of node settles: history left -> right in time along the bottom,
@@ -199,11 +206,11 @@ export function createGraphView(links) {
       .join((enter) => {
         const g = enter.append("g");
         g.append("circle");
-        g.append("text").attr("class", "aw-label").attr("dy", "0.35em");
         g.append("title");
         return g;
       })
       .attr("class", (d) => `aw-node aw-node-${d.kind}${d.kind === "hist" && d.pos === lastPos ? " aw-node-pred" : ""}`)
+      .attr("data-node", (d) => d.id)
       .on("mouseenter", (_, d) => links.setHover(targetOf(d)))
       .on("mouseleave", () => links.setHover(null))
       .on("click", (event, d) => links.click(targetOf(d), event.shiftKey))
@@ -224,13 +231,17 @@ export function createGraphView(links) {
     nodes.select("circle").attr("r", (d) => d.r).attr("fill", colorOf);
     const kindName = (d) => (d.kind === "hist" ? `history item ${d.pos + 1}` : d.kind === "rec" ? `recommendation ${d.rank + 1}` : "feature value");
     nodes.attr("role", "button").attr("aria-label", (d) => `${kindName(d)}: ${d.label}`);
-    nodes
-      .select("text")
-      .attr("x", (d) => d.r + 3)
+    labels = labelLayer
+      .selectAll("text")
+      .data(graph.nodes, (d) => d.id)
+      .join((enter) => enter.append("text").attr("dy", "0.35em"))
+      .attr("class", (d) => `aw-label aw-label-${d.kind}`)
+      .attr("data-node", (d) => d.id)
       .text((d) => (d.shortLabel = truncate(d.label, 22)))
       .each(function (d) {
-        d.tw = this.getComputedTextLength?.() || 0; // 0 while hidden: estimated later
+        d.tw = this.getComputedTextLength?.() || 0; // 0 while not in the page: estimated later
       });
+    shownLabels = select(null);
     nodeData = nodes.data();
     unmeasured = nodeData.some((d) => !d.tw);
     forced = new Set();
@@ -296,8 +307,8 @@ export function createGraphView(links) {
         d.r = 3 + 9 * Math.sqrt(mass[d.pos] / maxMass);
         d.mass = mass[d.pos];
       })
-      .call((g) => g.select("circle").attr("r", (d) => d.r))
-      .call((g) => g.select("text").attr("x", (d) => d.r + 3));
+      .call((g) => g.select("circle").attr("r", (d) => d.r));
+    placeText(shownLabels);
 
     const edges = attentionEdges(matrix, n, edgesPerQuery(n));
     const maxW = Math.max(...edges.map((l) => l.weight), 1e-9);
@@ -365,6 +376,7 @@ export function createGraphView(links) {
       .classed("aw-lit", (d) => active && isLit(d))
       .classed("aw-dim", (d) => active && !isLit(d) && !near.has(d.id))
       .classed("aw-sel", (d) => d.kind === "hist" && selection.has(d.pos));
+    labels.classed("aw-dim", (d) => active && !isLit(d) && !near.has(d.id));
   }
 
   return {

@@ -134,12 +134,11 @@ export const STYLES = `
   fill: currentColor; font-size: 10px; paint-order: stroke; stroke: var(--aw-halo); stroke-width: 3px;
   pointer-events: none;
 }
-.attnwidget .aw-node-feat .aw-label { font-style: italic; }
+.attnwidget .aw-label-feat { font-style: italic; }
 /* labels only for what matters, where they do not overlap (see labels.js) */
-.attnwidget .aw-node:not(.aw-label-on) .aw-label { visibility: hidden; }
+.attnwidget .aw-label:not(.aw-label-on) { visibility: hidden; }
 .attnwidget .aw-node:focus { outline: none; }
 .attnwidget .aw-node:focus-visible circle { stroke: var(--aw-accent); stroke-width: 3.5px; }
-.attnwidget .aw-node:focus-visible .aw-label { visibility: visible; font-weight: 600; }
 .attnwidget .aw-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin-top: 4px; font-size: 11px; }
 .attnwidget .aw-legend-item { display: inline-flex; align-items: center; gap: 4px; }
 .attnwidget .aw-legend-item i { display: inline-block; width: 9px; height: 9px; border-radius: 50%; }

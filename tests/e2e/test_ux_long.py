@@ -133,7 +133,11 @@ def test_long_history_graph_labels_do_not_overlap(
     shown = page.evaluate(
         """([x, y]) => {
             const node = document.elementFromPoint(x, y)?.closest(".aw-node");
-            return node ? getComputedStyle(node.querySelector(".aw-label")).visibility : "no node";
+            if (!node) return "no node";
+            const label = node.dataset.node  // labels live in their own layer, above the nodes
+                ? node.ownerSVGElement.querySelector(`.aw-label[data-node="${node.dataset.node}"]`)
+                : node.querySelector(".aw-label");
+            return getComputedStyle(label).visibility;
         }""",
         [x, y],
     )
