@@ -165,7 +165,7 @@ export const STYLES = `
 .attnwidget .aw-why-absent, .attnwidget .aw-why-missing { opacity: 0.7; font-size: 11px; margin: 4px 0; }
 .attnwidget .aw-importance-bars { list-style: none; margin: 0; padding: 0; max-height: 360px; overflow-y: auto; }
 .attnwidget .aw-imp-row {
-  display: grid; grid-template-columns: 24px minmax(80px, 1fr) minmax(90px, 1.2fr) 44px 20px; gap: 6px;
+  display: grid; grid-template-columns: 24px minmax(80px, 1fr) minmax(90px, 1.2fr) 56px 20px; gap: 6px;
   align-items: center; padding: 1px 4px; border-radius: 4px; cursor: pointer;
 }
 .attnwidget .aw-imp-row:hover, .attnwidget .aw-imp-row.aw-lit { background: rgba(47, 127, 209, 0.14); }
@@ -183,7 +183,7 @@ export const STYLES = `
 .attnwidget .aw-imp-missing .aw-imp-track {
   background: repeating-linear-gradient(45deg, rgba(154, 154, 154, 0.35) 0 3px, transparent 3px 6px);
 }
-.attnwidget .aw-imp-value { text-align: right; font-variant-numeric: tabular-nums; }
+.attnwidget .aw-imp-value { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .attnwidget .aw-imp-negative .aw-imp-value { color: #d62728; }
 .attnwidget .aw-imp-missing .aw-imp-value { opacity: 0.6; }
 .attnwidget .aw-imp-waiting .aw-imp-track { opacity: 0.4; }
