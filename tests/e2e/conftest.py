@@ -5,7 +5,8 @@ driven by Playwright's sync API, servers on free ports stopped by process group,
 temp dir so ``$HOME`` is left alone, and waits on DOM state instead of sleeps.
 
 Fixtures: ``jupyter_env``, ``browser``, ``page``, ``console_errors``, ``blocked_requests``,
-``screenshot``, ``voila_server``, ``jupyterlab_server``, ``lab_root``, ``run_all_in_lab``, and for
+``screenshot``, ``voila_server``, ``jupyterlab_server``, ``notebook7_server``, ``lab_root``,
+``run_all_in_lab``, ``run_all_in_notebook7``, and for
 the explorer ``demo_cache`` (demo model trained once per session) and ``voila_app`` (the Voila app
 served once per session).
 Every test under this folder gets the ``e2e`` marker; a failing test that used ``page`` leaves a
@@ -448,6 +449,32 @@ def _run_all_in_lab(
     ok = page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     if ok is False:
         raise AssertionError(f"run-all in JupyterLab stopped on an error in {notebook}")
+
+
+_KERNEL_IDLE_JS = """path => {
+  const widget = window.jupyterapp?.shell.currentWidget;
+  return widget?.context?.path === path
+    && widget.sessionContext?.session?.kernel?.status === "idle";
+}"""
+
+
+def _run_all_in_notebook7(
+    page: Page, server: LabServer, notebook: str | Path, *, timeout_ms: float = 120_000
+) -> None:
+    """Open ``notebook`` in Notebook 7, wait for an idle kernel, click Run ▸ Run All Cells.
+
+    Notebook 7 has no status bar; the kernel's state is read through ``window.jupyterapp``.
+    """
+    page.goto(server.notebook_url(notebook))
+    page.wait_for_function(_KERNEL_IDLE_JS, arg=server.relpath(notebook), timeout=timeout_ms)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator("li[data-command='runmenu:run-all']").click()
+
+
+@pytest.fixture
+def run_all_in_notebook7() -> Callable[..., None]:
+    """``run_all_in_notebook7(page, server, notebook)``: see :func:`_run_all_in_notebook7`."""
+    return _run_all_in_notebook7
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ Every wait here is on DOM state (a draw count that moves, a text that changes), 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -275,3 +276,32 @@ def wait_graph_settled(page: Page, svg: Locator, timeout_ms: float = 60_000) -> 
         }""",
         arg=svg.element_handle(), timeout=timeout_ms, polling=100,
     )  # fmt: skip
+
+
+def write_notebook(path: Path, cells: Sequence[str]) -> Path:
+    """Write code ``cells`` as a notebook for the ``python3`` kernel; return its path."""
+    import nbformat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def checkout_setup(repo_root: Path, bundle: Path | None = None) -> tuple[str, str]:
+    """Code that imports attnwidget from ``repo_root`` (not another installed copy), and code
+    that gives ``explorer`` the front end ``bundle`` when one is given ("" otherwise)."""
+    setup = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(repo_root)!r})  # this checkout, not another installed copy\n"
+        "from pathlib import Path\n\n"
+        "import attnwidget as aw\n"
+    )
+    show = f"explorer._esm = Path({str(bundle)!r}).read_text()\n" if bundle else ""
+    return setup, show

@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
-from explorer_page import SEQ, rec_titles, wait_drawn, wait_for_text, widget_root
+from explorer_page import SEQ, rec_titles, wait_drawn, wait_for_text, widget_root, write_notebook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -38,20 +37,6 @@ explorer.save_html("report.html", users=shop.users[5:8])
 print("export changed:", changes or "nothing")"""
 
 
-def write_notebook(folder: Path, *cells: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(code) for code in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    path = folder / "dashboard.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
 def grid_cell(page: Page, row: int, column: int):
     """The entropy grid's cell for ``row`` (layer) and ``column`` (head), as bqplot draws it
     (one ``g.heatmaprow`` per row, in row order, holding one ``rect.heatmapcell`` per column)."""
@@ -64,7 +49,7 @@ def grid_cell(page: Page, row: int, column: int):
 def test_a_click_on_the_entropy_grid_moves_the_explorer(
     page: Page, jupyterlab_server, lab_root: Path, run_all_in_lab, console_errors, screenshot
 ) -> None:
-    notebook = write_notebook(lab_root / "dashboard-click", SETUP)
+    notebook = write_notebook(lab_root / "dashboard-click" / "dashboard.ipynb", [SETUP])
     lab = jupyterlab_server(lab_root)
     run_all_in_lab(page, lab, notebook)
     root = widget_root(page.locator(".jp-OutputArea-output"))
@@ -85,7 +70,7 @@ def test_an_export_leaves_the_live_view_and_its_what_if_edit_alone(
     page: Page, jupyterlab_server, lab_root: Path, run_all_in_lab, console_errors, screenshot
 ) -> None:
     folder = lab_root / "dashboard-export"
-    notebook = write_notebook(folder, SETUP, EDIT)
+    notebook = write_notebook(folder / "dashboard.ipynb", [SETUP, EDIT])
     lab = jupyterlab_server(lab_root)
     run_all_in_lab(page, lab, notebook)
     root = widget_root(page.locator(".jp-OutputArea-output"))
@@ -121,7 +106,7 @@ def test_the_explorer_draws_before_the_model_agreement_is_known(
     page: Page, jupyterlab_server, lab_root: Path, run_all_in_lab, console_errors
 ) -> None:
     slow = SETUP.replace("k=5)", "k=5, agreement_users=200)")  # every user: ~20 s of occlusion
-    notebook = write_notebook(lab_root / "dashboard-agreement", slow)
+    notebook = write_notebook(lab_root / "dashboard-agreement" / "dashboard.ipynb", [slow])
     lab = jupyterlab_server(lab_root)
     run_all_in_lab(page, lab, notebook)
     root = widget_root(page.locator(".jp-OutputArea-output"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import REPO_ROOT, LabServer
+from conftest import REPO_ROOT
 from explorer_page import (
     FEAT,
     SEQ,
@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 QUICKSTART = REPO_ROOT / "notebooks" / "quickstart.ipynb"
-_KERNEL_IDLE_JS = """path => {
-  const widget = window.jupyterapp?.shell.currentWidget;
-  return widget?.context?.path === path
-    && widget.sessionContext?.session?.kernel?.status === "idle";
-}"""
 _ALL_RAN_JS = """() => {
   const widget = window.jupyterapp?.shell.currentWidget;
   const cells = widget?.content?.widgets ?? [];
@@ -43,18 +38,11 @@ _ALL_RAN_JS = """() => {
 }"""
 
 
-def run_all_from_menu(page: Page, server: LabServer, notebook: Path, timeout_ms: float) -> None:
-    """Open ``notebook`` in Notebook 7, wait for an idle kernel, click Run ▸ Run All Cells."""
-    page.goto(server.notebook_url(notebook))
-    page.wait_for_function(_KERNEL_IDLE_JS, arg=server.relpath(notebook), timeout=timeout_ms)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator("li[data-command='runmenu:run-all']").click()
-
-
 @pytest.mark.timeout(600)  # the notebook trains a small model (~1 min on 2 idle cores)
 def test_quickstart_in_notebook7_draws_and_the_head_slider_redraws(
     page: Page,
     notebook7_server,
+    run_all_in_notebook7,
     tmp_path_factory: pytest.TempPathFactory,
     console_errors: list[str],
     screenshot,
@@ -62,7 +50,7 @@ def test_quickstart_in_notebook7_draws_and_the_head_slider_redraws(
     root = tmp_path_factory.mktemp("nb7-root").resolve()
     notebook = Path(shutil.copy(QUICKSTART, root / QUICKSTART.name))
     server = notebook7_server(root)
-    run_all_from_menu(page, server, notebook, timeout_ms=120_000)
+    run_all_in_notebook7(page, server, notebook)
 
     outputs = page.locator(".jp-OutputArea-output")
     explorer = widget_root(outputs)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
 from conftest import REPO_ROOT
 from explorer_page import (
     SEQ,
+    checkout_setup,
     graph_labels,
     pixels,
     type_user,
@@ -24,6 +24,7 @@ from explorer_page import (
     wait_for_redraw,
     wait_graph_settled,
     widget_root,
+    write_notebook,
 )
 from test_ux_long import PHASE, frontend_bundle
 
@@ -62,28 +63,27 @@ def lab_notebook(lab_root: Path) -> Path:
     """Three cells: the explorer between two others, so ↑/↓ in command mode would move."""
     folder = lab_root / f"ux-lab-{PHASE}"
     folder.mkdir(exist_ok=True)
-    bundle = frontend_bundle(folder)
-    setup = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(REPO_ROOT)!r})  # this checkout, not another installed copy\n"
-        "from pathlib import Path\n\n"
-        "import attnwidget as aw\n"
-    )
-    show = f"explorer._esm = Path({str(bundle)!r}).read_text()\n" if bundle else ""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell("before = 1"),
-        nbformat.v4.new_code_cell(setup + SMALL_SHOP + show + "explorer"),
-        nbformat.v4.new_code_cell("after = 2"),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = folder / "keys.ipynb"
-    nbformat.write(nb, path)
-    return path
+    setup, show = checkout_setup(REPO_ROOT, frontend_bundle(folder))
+    cells = ["before = 1", setup + SMALL_SHOP + show + "explorer", "after = 2"]
+    return write_notebook(folder / "keys.ipynb", cells)
+
+
+def press_on_slider(
+    page: Page, root: Locator, slider: Locator, presses, state: dict, count: int
+) -> None:
+    """Press each key on the focused head slider: it moves to the expected head, the heatmap
+    redraws, and the notebook's active cell and mode (``state``) stay as they were."""
+    for key, head in presses:
+        page.keyboard.press(key)
+        try:
+            count = wait_for_redraw(page, root, count, timeout_ms=KEY_WAIT_MS)
+        except Exception:
+            raise AssertionError(
+                f"{key} on the head slider did not redraw the heatmap; notebook now "
+                f"{page.evaluate(_NOTEBOOK_STATE_JS)}, slider at {slider.input_value()}"
+            ) from None
+        assert slider.input_value() == head, f"{key} left the head slider at {slider.input_value()}"
+        assert page.evaluate(_NOTEBOOK_STATE_JS) == state, f"{key} moved the notebook's active cell"
 
 
 def open_explorer(
@@ -120,19 +120,8 @@ def test_arrow_keys_move_the_head_slider_not_the_active_cell(
     before = pixels(root.locator(SEQ))
     count = before.draw_count
 
-    for key, head in (("ArrowRight", "1"), ("ArrowUp", "2")):
-        page.keyboard.press(key)
-        try:
-            count = wait_for_redraw(page, root, count, timeout_ms=KEY_WAIT_MS)
-        except Exception:
-            screenshot(f"ux-lab-keys-{PHASE}")
-            raise AssertionError(
-                f"{key} on the head slider did not redraw the heatmap; notebook now "
-                f"{page.evaluate(_NOTEBOOK_STATE_JS)}, slider at {slider.input_value()}"
-            ) from None
-        assert slider.input_value() == head, f"{key} left the head slider at {slider.input_value()}"
-        assert page.evaluate(_NOTEBOOK_STATE_JS) == state, f"{key} moved the notebook's active cell"
-        assert page.evaluate("() => document.activeElement?.classList.contains('aw-head-slider')")
+    press_on_slider(page, root, slider, [("ArrowRight", "1"), ("ArrowUp", "2")], state, count)
+    assert page.evaluate("() => document.activeElement?.classList.contains('aw-head-slider')")
     assert pixels(root.locator(SEQ)).digest != before.digest, "the heatmap did not change"
     assert root.locator(".aw-seq .aw-sub").text_content() == "layer 0 · head 2"
     screenshot(f"ux-lab-keys-{PHASE}")

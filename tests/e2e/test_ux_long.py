@@ -17,17 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
 from conftest import REPO_ROOT, _start_voila
 from explorer_page import (
     SEQ,
     build_frontend,
+    checkout_setup,
     graph_labels,
     heatmap_triangle,
     wait_drawn,
     wait_graph_settled,
     widget_root,
+    write_notebook,
 )
 
 if TYPE_CHECKING:
@@ -48,22 +49,8 @@ def frontend_bundle(tmp: Path) -> Path | None:
 def explorer_notebook(path: Path, code: str, bundle: Path | None) -> Path:
     """A notebook that imports attnwidget from this checkout, runs ``code`` and shows
     ``explorer`` (with ``bundle`` as its front end when given)."""
-    setup = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(REPO_ROOT)!r})  # this checkout, not another installed copy\n"
-        "from pathlib import Path\n\n"
-        "import attnwidget as aw\n"
-    )
-    show = f"explorer._esm = Path({str(bundle)!r}).read_text()\n" if bundle else ""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(setup + code + show + "explorer")]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
+    setup, show = checkout_setup(REPO_ROOT, bundle)
+    return write_notebook(path, [setup + code + show + "explorer"])
 
 
 LONG_HISTORIES = """
