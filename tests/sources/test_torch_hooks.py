@@ -319,6 +319,10 @@ def test_score_runs_one_plain_pass_so_evaluate_works_on_the_wrapped_model():
     model = TinyEncoderRec().eval()
     source = MultiheadAttentionSource(model, data, max_len=8)
     histories = [np.array(h) for h in HISTORIES]
-    assert np.array_equal(source.score(histories), source.run(histories).scores)
+    # Two passes of one model on one batch: equal but for the last bits CPU kernels may round
+    # differently (their choice of code path can depend on where a buffer lies in memory).
+    np.testing.assert_allclose(
+        source.score(histories), source.run(histories).scores, rtol=1e-5, atol=1e-6
+    )
     table = evaluate(source, data, k=(3,))
     assert list(table.index) == ["model", "popularity"] and 0 <= table.loc["model", "HR@3"] <= 1
