@@ -139,11 +139,16 @@ class Dashboard(widgets.VBox):
         )
         row_axis = bq.Axis(scale=self.grid.scales["row"], side="left", label="layer")
         col_axis = bq.Axis(scale=self.grid.scales["column"], label="head")
+        colour_bar = bq.ColorAxis(  # above the grid: bqplot draws no vertical bar here
+            scale=self.grid.scales["color"], side="top", num_ticks=3, tick_format=".3f"
+        )
         self.entropy_figure = bq.Figure(
             marks=[self.grid],
-            axes=[row_axis, col_axis],
-            title=f"Entropy of the prediction position's attention ({len(self.sample)} users)",
-            layout=widgets.Layout(width="420px", height="300px"),
+            axes=[row_axis, col_axis, colour_bar],
+            title=f"Attention entropy (nats), {len(self.sample)} users",
+            title_style={"font-size": "14px"},
+            layout=widgets.Layout(width="460px", height="340px"),
+            fig_margin={"top": 160, "bottom": 50, "left": 60, "right": 20},
         )
         x, y = bq.OrdinalScale(), bq.LinearScale(min=0)
         self.bars = bq.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=["#3b528b"])

@@ -57,6 +57,13 @@ def test_a_click_on_the_entropy_grid_moves_the_explorer(
     sub = root.locator(".aw-sub").first
     assert "layer 0 · head 0" in (sub.text_content() or "")
 
+    figure = page.locator(".jp-OutputArea-output .bqplot.figure").first
+    title = figure.locator("text.mainheading").first
+    fig_box, title_box = figure.bounding_box(), title.bounding_box()
+    assert fig_box["x"] <= title_box["x"] and (
+        title_box["x"] + title_box["width"] <= fig_box["x"] + fig_box["width"]
+    ), f"the grid's title is clipped: {title_box} in {fig_box}"
+    assert figure.locator("g.ColorBar").count() == 1, "the entropy grid has no colour bar"
     grid_cell(page, 1, 1).click()
     wait_for_text(page, sub, "t => t.includes('layer 1 · head 1')")
     assert root.locator("input.aw-layer-slider").input_value() == "1"
