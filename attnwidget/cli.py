@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import webbrowser
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .atomic_write import writable_target
 from .errors import AttnWidgetError, DataError
 from .requirements_check import require
 
@@ -109,22 +109,11 @@ def _load(args: argparse.Namespace) -> Dataset:
     return {"recbole": load_recbole, "movielens": load_movielens}[fmt](args.data)
 
 
-def _check_target(path: str) -> Path:
-    """Refuse, before any long work, an output path that cannot become a file."""
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise DataError(f"--out {str(target)!r} is a directory: give a file name inside it")
-    parent = next((p for p in target.absolute().parents if p.exists()), None)
-    if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
-        raise DataError(f"--out {str(target)!r} cannot be written: {str(parent)!r} is not writable")
-    return target
-
-
 def _train(args: argparse.Namespace) -> None:
     from .evaluate import evaluate
     from .models import SASRec, fit
 
-    _check_target(args.out)
+    writable_target(args.out)  # before any long work: not a directory, its folder made
     dataset = _load(args)
     print(dataset)
     model = SASRec(
@@ -155,7 +144,7 @@ def _export(args: argparse.Namespace) -> None:
     from .models import SASRec
 
     require("export")
-    _check_target(args.out)
+    writable_target(args.out)  # before any long work: not a directory, its folder made
     model = SASRec.load(args.model)
     dataset = _load(args).aligned_to(model.catalog, unknown="drop")
     if dropped := dataset.metadata.get("dropped_interactions"):
@@ -168,10 +157,8 @@ def _export(args: argparse.Namespace) -> None:
     explorer = AttentionExplorer(model, dataset, users=users, k=args.k)
     if explorer.error:
         raise DataError(explorer.error)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     path = explorer.save_html(
-        out,
+        args.out,
         users=users,
         anonymize=args.anonymize or args.anonymize_items,
         anonymize_items=args.anonymize_items,

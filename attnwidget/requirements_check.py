@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import MissingDependencyError
+from .widget.bundle import STATIC
 
-STATIC = Path(__file__).resolve().parent / "static"
 REINSTALL = (
     'reinstall attnwidget with `pip install "torch==2.13.0" -e .` (or `pip install attnwidget`)'
 )

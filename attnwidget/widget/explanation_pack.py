@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..data import Catalog
-from ..explain import METHODS, Explanation, kendall_tau, top1_agreement
+from ..explain import METHODS, Agreement, Explanation, kendall_tau, top1_agreement
 from .payload import encode_pack, mark_nonfinite
 
-Agreement = Mapping[str, Mapping[str, float]]
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 ARRAY_LABELS = {
     "seq_attn": "The sequence attention",
