@@ -42,7 +42,7 @@ from attnwidget.widget.explanation_pack import explanation_pack
 from attnwidget.widget.explorer import FAST_METHODS
 from attnwidget.widget.payload import decode_pack
 
-SHOP = {"n_users": 40, "n_items": 600, "min_len": 200, "max_len": 220, "seed": 0}
+SHOP = {"n_users": 40, "n_items": 2400, "min_len": 200, "max_len": 220, "seed": 0}
 MODEL = {"d_model": 64, "n_layers": 4, "n_heads": 8, "max_len": 200, "seed": 0}
 N = 200
 # Users explained up front to pick the why-panel's default method: occlusion of a 200-item

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data import Catalog
-from .payload import decode_pack, encode_pack
+from .payload import read_header, replace_header
 
 ITEM_KEYS = ("id", "title")
 
@@ -45,12 +45,13 @@ class Pseudonyms:
         return self.users.get(str(user), str(user))
 
     def pack(self, pack: bytes) -> bytes:
-        """``pack`` with every name in its header replaced."""
-        header, arrays = decode_pack(pack)
+        """``pack`` with every name in its header replaced (its arrays' bytes as they are)."""
+        header = read_header(pack)
         header.pop("arrays", None)
         present = set(_item_texts(header)) if self.items else set()
         originals = dict(self.users) | {t: self.items[t] for t in present if t in self.items}
-        return encode_pack(_renamed(header, self, _free_text_pattern(originals), originals), arrays)
+        renamed = _renamed(header, self, _free_text_pattern(originals), originals)
+        return replace_header(pack, renamed)
 
 
 def _item_texts(value: Any) -> Iterable[str]:

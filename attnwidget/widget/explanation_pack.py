@@ -159,8 +159,12 @@ def explanation_header(
 def explanation_pack(
     expl: Explanation, *, methods: Sequence[str] = METHODS, **header_options: Any
 ) -> bytes:
-    """Header + sequence attention and rollout (float16, or float32 when a value is too
-    large for float16) + float32 feature attention and importance (``[methods, n]``).
+    """Header + sequence attention and rollout + float32 feature attention and importance
+    (``[methods, n]``).
+
+    Attention and rollout travel as 12-bit log codes (:mod:`.log12`: within 0.17 % of each
+    weight, the lower triangle only when the model is causal), or, when they hold a negative
+    value, as float16 (float32 when a value is too large for float16).
 
     Non-finite values are sent as NaN and announced in ``header["nonfinite"]`` and
     ``header["warnings"]`` (see :func:`~attnwidget.widget.payload.mark_nonfinite`); NaN
@@ -193,4 +197,4 @@ def explanation_pack(
         nan_markers=("importance",),
         labels=ARRAY_LABELS,
     )
-    return encode_pack(header, arrays)
+    return encode_pack(header, arrays, quantized=("seq_attn", "rollout"))

@@ -1,7 +1,8 @@
 // Binary packs and archives (layout in js/README.md) -> JSON header + typed arrays.
 // Arrays are decoded once; float16 goes through a 65536-entry lookup table since
-// Float16Array is not available everywhere. Typed-array views assume a little-endian
-// host, which every browser is.
+// Float16Array is not available everywhere, and 12-bit log codes (attention weights, see
+// attnwidget/widget/log12.py) through a 4096-entry one. Typed-array views assume a
+// little-endian host, which every browser is.
 
 export class PackError extends Error {
   constructor(message) {
@@ -12,7 +13,10 @@ export class PackError extends Error {
 
 const PACK_MAGIC = "ATW1";
 const ARCHIVE_MAGIC = "ATWA";
+/** The newest header schema this decoder reads (2: log12 arrays); older packs decode too. */
+export const SCHEMA = 2;
 const ITEM_SIZE = { float16: 2, float32: 4, int32: 4, uint8: 1 };
+const LOG12_NAN = 4095;
 
 let halfTable = null;
 
@@ -68,6 +72,9 @@ function parseHeader(bytes) {
   if (!header || typeof header !== "object" || Array.isArray(header)) {
     throw new PackError("pack header must be a JSON object");
   }
+  if (Number.isInteger(header.schema) && header.schema > SCHEMA) {
+    throw new PackError(`pack schema ${header.schema} is newer than this front end reads (${SCHEMA}): reload the page after upgrading attnwidget`);
+  }
   return { header, start: align8(8 + size) };
 }
 
@@ -83,6 +90,69 @@ function typedView(Type, bytes, at, count) {
   return new Type(bytes.slice(at, at + count * Type.BYTES_PER_ELEMENT).buffer);
 }
 
+const log12Tables = new Map();
+
+/** Code -> value / row max for a log12 grid: 0, then `steps + 1` log-spaced levels, NaN. */
+export function log12Table(decades, steps) {
+  const key = `${decades}/${steps}`;
+  if (!log12Tables.has(key)) {
+    const table = new Float32Array(LOG12_NAN + 1).fill(NaN);
+    table[0] = 0;
+    for (let code = 1; code <= steps + 1; code++) table[code] = 10 ** (((code - steps - 1) * decades) / steps);
+    log12Tables.set(key, table);
+  }
+  return log12Tables.get(key);
+}
+
+function log12Count(shape, lower) {
+  const n = shape[shape.length - 1];
+  if (n === 0) return 0;
+  const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return lower ? (rows / n) * ((n * (n + 1)) / 2) : rows * n;
+}
+
+function checkLog12(name, spec) {
+  const { shape, layout, decades = 6, steps = 4093 } = spec;
+  const lower = layout === "lower";
+  if (shape.length < 2 || !(lower || layout === "full" || layout === undefined)) {
+    throw new PackError(`array "${name}": log12 needs ≥ 2 dims and layout "full" or "lower"`);
+  }
+  if (lower && shape[shape.length - 1] !== shape[shape.length - 2]) {
+    throw new PackError(`array "${name}": the lower layout needs square matrices, got [${shape}]`);
+  }
+  if (!(Number.isFinite(decades) && decades > 0 && decades <= 38 && Number.isInteger(steps) && steps >= 1 && steps <= 4093)) {
+    throw new PackError(`array "${name}": bad log12 grid (decades ${decades}, steps ${steps})`);
+  }
+  const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return { lower, rows, table: log12Table(decades, steps), nbytes: 4 * rows + 3 * Math.ceil(log12Count(shape, lower) / 2) };
+}
+
+// Row maxima (float32), then two 12-bit codes in every three bytes; zeros above the
+// diagonal in the lower layout.
+function readLog12(bytes, at, shape, { lower, rows, table }) {
+  const n = shape[shape.length - 1];
+  const scales = typedView(Float32Array, bytes, at, rows);
+  const out = new Float32Array(rows * n);
+  let p = bytes.byteOffset + at + 4 * rows;
+  const b = new Uint8Array(bytes.buffer);
+  let odd = false;
+  for (let r = 0; r < rows; r++) {
+    const m = scales[r];
+    const base = r * n;
+    const len = lower ? (r % n) + 1 : n;
+    for (let k = 0; k < len; k++) {
+      let code;
+      if (odd) {
+        code = (b[p + 1] >> 4) | (b[p + 2] << 4);
+        p += 3;
+      } else code = b[p] | ((b[p + 1] & 15) << 8);
+      odd = !odd;
+      out[base + k] = m * table[code];
+    }
+  }
+  return out;
+}
+
 function readArray(bytes, start, name, spec) {
   const { dtype, shape, offset, nbytes } = spec;
   const okShape = Array.isArray(shape) && shape.every((s) => Number.isInteger(s) && s >= 0);
@@ -90,7 +160,8 @@ function readArray(bytes, start, name, spec) {
     throw new PackError(`array "${name}": bad shape or offset`);
   }
   const count = shape.reduce((a, b) => a * b, 1);
-  if (nbytes !== count * ITEM_SIZE[dtype]) {
+  const log12 = dtype === "log12" ? checkLog12(name, spec) : null;
+  if (nbytes !== (log12 ? log12.nbytes : count * ITEM_SIZE[dtype])) {
     throw new PackError(`array "${name}": nbytes ${nbytes} does not match shape [${shape}]`);
   }
   const at = start + offset;
@@ -98,6 +169,7 @@ function readArray(bytes, start, name, spec) {
     throw new PackError(`truncated pack: array "${name}" runs past the end of the data`);
   }
   let data;
+  if (log12) return { dtype: "float32", shape, data: readLog12(bytes, at, shape, log12) };
   if (dtype === "float16") {
     const bits = typedView(Uint16Array, bytes, at, count);
     const table = float16Table();
@@ -122,7 +194,7 @@ export function decodePack(data) {
   }
   const arrays = {};
   for (const [name, spec] of Object.entries(specs)) {
-    if (spec && ITEM_SIZE[spec.dtype]) arrays[name] = readArray(bytes, start, name, spec);
+    if (spec && (ITEM_SIZE[spec.dtype] || spec.dtype === "log12")) arrays[name] = readArray(bytes, start, name, spec);
   }
   return { header, arrays };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PackError, decodeArchive, decodePack, float16Table, readHeader } from "../src/decode.js";
+import { fmt } from "../src/dom.js";
+import { chooseScale } from "../src/scale.js";
 import { encodeArchive, encodePack, fixture, toHalf } from "./helpers.js";
 
 describe("float16", () => {
@@ -123,5 +125,74 @@ describe("archives", () => {
     expect(() => decodeArchive(archive.subarray(0, archive.length - 1))).toThrow(/pack 2/);
     expect(() => decodeArchive(archive.subarray(0, 10))).toThrow(/lengths/);
     expect(() => decodeArchive(encodePack({}))).toThrow(/magic/);
+  });
+});
+
+describe("log12 attention codes", () => {
+  const { header, arrays } = decodePack(fixture("precision.pack"));
+  const decoded = arrays.seq_attn.data;
+  const exact = arrays.exact.data;
+  const [L, H, n] = arrays.seq_attn.shape;
+
+  it("decodes the Python encoder's codes within 0.17 % of every weight (lower triangle)", () => {
+    expect(header.arrays.seq_attn).toMatchObject({ dtype: "log12", layout: "lower" });
+    expect(decoded).toBeInstanceOf(Float32Array);
+    expect(decoded.length).toBe(exact.length);
+    let worst = 0;
+    for (let m = 0; m < L * H; m++) {
+      for (let q = 0; q < n; q++) {
+        const row = m * n * n + q * n;
+        let max = 0;
+        for (let k = 0; k < n; k++) max = Math.max(max, exact[row + k]);
+        for (let k = 0; k < n; k++) {
+          const [a, b] = [exact[row + k], decoded[row + k]];
+          if (k > q) expect(b).toBe(0); // above the diagonal: not sent, zero
+          else if (a >= max * 1e-6) worst = Math.max(worst, Math.abs(b - a) / a);
+          else expect(Math.abs(b - a)).toBeLessThanOrEqual(max * 1.01e-6);
+        }
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(0.0017);
+    expect(worst).toBeGreaterThan(0); // the codes are lossy: this test can fail
+  });
+
+  it("moves a heatmap colour by at most one level and a tooltip by at most 2 units of its last digit", () => {
+    for (let m = 0; m < L * H; m++) {
+      const a = exact.subarray(m * n * n, (m + 1) * n * n);
+      const b = decoded.subarray(m * n * n, (m + 1) * n * n);
+      const scale = chooseScale(a, n, n, { causal: true });
+      for (let i = 0; i < a.length; i++) {
+        const level = (v) => Math.round(Math.min(Math.max(v / scale.max, 0), 1) * 255);
+        expect(Math.abs(level(a[i]) - level(b[i]))).toBeLessThanOrEqual(1);
+        if (a[i] >= 1e-3) {
+          const unit = 10 ** (Math.floor(Math.log10(a[i])) - 2);
+          expect(Math.abs(Number(fmt(b[i])) - Number(fmt(a[i]))) / unit).toBeLessThanOrEqual(2.0001);
+        }
+      }
+    }
+  });
+
+  it("rejects a bad layout, grid or size, and packs from a newer schema", () => {
+    const pack = fixture("precision.pack");
+    const edited = (change) => {
+      const head = readHeader(pack);
+      Object.assign(head.arrays.seq_attn, change);
+      const start = (8 + new DataView(pack.buffer, pack.byteOffset).getUint32(4, true) + 7) & ~7;
+      const json = new TextEncoder().encode(JSON.stringify(head));
+      const at = (8 + json.length + 7) & ~7;
+      const out = new Uint8Array(at + pack.length - start);
+      out.set(pack.subarray(0, 4));
+      new DataView(out.buffer).setUint32(4, json.length, true);
+      out.set(json, 8);
+      out.set(pack.subarray(start), at);
+      return out;
+    };
+    expect(() => decodePack(edited({ layout: "upper" }))).toThrow(/layout/);
+    expect(() => decodePack(edited({ shape: [4, 2, 40, 41] }))).toThrow(/square/);
+    expect(() => decodePack(edited({ steps: 9999 }))).toThrow(/grid/);
+    expect(() => decodePack(edited({ nbytes: 12 }))).toThrow(/nbytes/);
+    expect(() => decodePack(edited({ shape: [4, 2, 40, 40] }))).not.toThrow();
+    expect(() => decodePack(encodePack({ schema: 3 }))).toThrow(/schema 3 is newer/);
+    expect(() => decodePack(encodePack({ schema: 1 }))).not.toThrow();
   });
 });

@@ -49,9 +49,10 @@ describe("why this recommendation", () => {
     expect(el.querySelector("img")).toBeNull();
     expect(rows(el)).toHaveLength(3);
     expect(rows(el)[0].querySelector(".aw-imp-title").textContent).toBe(IMG);
-    expect(values(el)).toEqual(["0.5", "0.3", "0.2"]);
-    expect(widths(el)).toEqual(["100%", "60%", "40%"]);
-    expect(rows(el)[0].classList.contains("aw-imp-top")).toBe(true);
+    // rollout importance, as the kernel computes it from the fixture's attention
+    expect(values(el)).toEqual(["0.166", "0.272", "0.562"]);
+    expect(widths(el)).toEqual(["29.56%", "48.49%", "100%"]);
+    expect(rows(el)[2].classList.contains("aw-imp-top")).toBe(true);
     expect(panel.querySelector(".aw-card-head .aw-sub").textContent).toBe("of Camera bag");
     expect(model.saved).toBe(0); // showing the default writes nothing
   });
@@ -91,7 +92,7 @@ describe("why this recommendation", () => {
 
     model.set("method", "attention"); // Python sets it: the view follows
     expect(el.querySelector("select.aw-method").value).toBe("attention");
-    expect(values(el)).toEqual(["0.2", "0.3", "0.5"]);
+    expect(values(el)).toEqual(["0.153", "0.333", "0.451"]);
     model.set("method", "");
     expect(el.querySelector("select.aw-method").value).toBe("rollout");
   });

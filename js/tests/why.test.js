@@ -11,7 +11,7 @@ describe("importance in the pack", () => {
     const imp = e.importance;
     expect(imp.methods).toEqual(["attention", "rollout", "gradient", "occlusion"]);
     expect(imp.default).toBe("rollout");
-    expect(Array.from(imp.values.get("rollout"))).toEqual([0.5, expect.closeTo(0.3, 6), expect.closeTo(0.2, 6)]);
+    expect(Array.from(imp.values.get("rollout"))).toEqual([expect.closeTo(0.166, 3), expect.closeTo(0.272, 3), expect.closeTo(0.562, 3)]);
     expect(imp.values.get("gradient").every((v) => Number.isNaN(v))).toBe(true);
     expect(imp.agreement.gradient).toEqual({ kendallTau: null, top1: null }); // NaN -> null in the encoder
     expect(imp.agreement.rollout).toEqual({ kendallTau: 0.4, top1: 0.4667 });
@@ -66,12 +66,14 @@ describe("agreement text", () => {
 
   it("names the method's agreement with occlusion, model-wide and for this user", () => {
     const t = agreementText(imp, "rollout");
-    expect(t.model).toBe("Kendall τ vs occlusion 0.40 · top-1 agreement 47% (model mean over sampled users)");
-    expect(t.user).toBe("this user: τ 0.33 · same top item as occlusion: no");
+    expect(t.model).toBe("Kendall τ vs occlusion 0.40 · top-1 agreement 47% (mean over 30 users)");
+    expect(agreementText({ ...imp, nUsers: null }, "rollout").model).toBe("Kendall τ vs occlusion 0.40 · top-1 agreement 47% (model mean over sampled users)");
+    // occlusion has a NaN item here, so this user's τ is undefined
+    expect(t.user).toBe("this user: τ n/a · same top item as occlusion: no");
     expect(agreementText({ ...imp, nUsers: 30 }, "attention").model).toBe("Kendall τ vs occlusion 0.10 · top-1 agreement 20% (mean over 30 users)");
     const none = agreementText(imp, "gradient");
-    expect(none.model).toBe("Kendall τ vs occlusion n/a · top-1 agreement n/a (model mean over sampled users)");
-    expect(none.user).toBe("this user: τ n/a · same top item as occlusion: no");
+    expect(none.model).toBe("Kendall τ vs occlusion n/a · top-1 agreement n/a (mean over 30 users)");
+    expect(none.user).toBe("this user: τ n/a · same top item as occlusion: n/a");
     expect(agreementText(imp, "occlusion").model).toMatch(/reference/);
     expect(agreementText(null, "attention")).toEqual({ model: "", user: "" });
   });
@@ -79,7 +81,7 @@ describe("agreement text", () => {
   it("says the model-level agreement is being computed while the kernel works on it", () => {
     const pending = { ...imp, pending: new Set(["agreement"]) };
     expect(agreementText(pending, "rollout").model).toBe("Agreement with occlusion over sampled users: computing…");
-    expect(agreementText(pending, "rollout").user).toBe("this user: τ 0.33 · same top item as occlusion: no");
+    expect(agreementText(pending, "rollout").user).toBe("this user: τ n/a · same top item as occlusion: no");
   });
 });
 

@@ -452,10 +452,15 @@ def test_non_finite_attention_is_sent_as_nan_and_announced(model, small, where, 
     assert any("sequence attention" in w and "not finite" in w for w in header["warnings"])
 
 
-def test_values_too_large_for_float16_travel_as_float32(model, small):
+def test_values_too_large_for_float16_travel_intact(model, small):
     expl = _explanation(model, small)
     expl.attentions = expl.attentions.copy()
     expl.attentions[0, 0, -1, 0] = 1e6  # would overflow to inf in float16
+    header, arrays = decode_pack(explanation_pack(expl))
+    assert header["arrays"]["seq_attn"]["dtype"] == "log12"  # row maxima are float32
+    assert arrays["seq_attn"][0, 0, -1, 0] == pytest.approx(1e6, rel=2e-3)
+    assert "seq_attn" not in header["nonfinite"]
+    expl.attentions[0, 0, -1, 1] = -1e6  # negative: no log codes, float32 (float16 overflows)
     header, arrays = decode_pack(explanation_pack(expl))
     assert header["arrays"]["seq_attn"]["dtype"] == "float32"
     assert arrays["seq_attn"][0, 0, -1, 0] == 1e6 and "seq_attn" not in header["nonfinite"]

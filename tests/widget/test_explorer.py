@@ -23,7 +23,9 @@ def test_payload_carries_the_users_attention_as_binary_arrays(explorer, trained,
     assert [r["id"] for r in header["recommendations"]] == list(
         expl.recommendation_table()["item_id"]
     )
-    assert arrays["seq_attn"].dtype == np.float16 and arrays["seq_attn"].shape == (2, 2, n, n)
+    assert header["arrays"]["seq_attn"]["dtype"] == "log12"  # 12-bit codes, lower triangle
+    assert header["arrays"]["seq_attn"]["layout"] == "lower"
+    assert arrays["seq_attn"].shape == (2, 2, n, n)
     np.testing.assert_allclose(arrays["seq_attn"], expl.attentions, atol=1e-3)
     np.testing.assert_allclose(arrays["rollout"], expl.rollout, atol=1e-3)
     np.testing.assert_allclose(arrays["feat_attn"], expl.feature_attention, atol=1e-6)
