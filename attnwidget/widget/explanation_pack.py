@@ -10,6 +10,7 @@ import numpy as np
 
 from ..data import Catalog
 from ..explain import METHODS, Agreement, Explanation, kendall_tau, top1_agreement
+from . import log12
 from .payload import encode_pack, mark_nonfinite
 
 FLOAT16_MAX = float(np.finfo(np.float16).max)
@@ -23,7 +24,10 @@ ARRAY_LABELS = {
 
 
 def _compact(array: np.ndarray) -> np.ndarray:
-    """float16 when every finite value fits it, else float32 (so nothing overflows to inf)."""
+    """float32 for the 12-bit log codes when they can carry it, else float16 when every
+    finite value fits it, else float32 (so nothing overflows to inf)."""
+    if log12.can_encode(array):
+        return array.astype(np.float32, copy=False)
     finite = np.abs(array[np.isfinite(array)])
     fits = finite.size == 0 or float(finite.max()) <= FLOAT16_MAX
     return array.astype(np.float16 if fits else np.float32)

@@ -33,6 +33,7 @@ from .anonymize import Pseudonyms
 from .bundle import CSS, bundle
 from .explanation_pack import explanation_pack, what_if_summary
 from .html_export import save_html
+from .payload import read_header, replace_header
 from .snapshot import ExplorerSnapshot
 from .traits import (
     Checked,
@@ -43,10 +44,14 @@ from .traits import (
     trait_error_type,
 )
 
-FAST_METHODS = ("attention", "rollout", "gradient")
-# Occlusion starts this long after a view is shown, so the browser can draw the fast pack
-# on a free core, and flipping quickly through users skips work that would be stale.
+FAST_METHODS = ("attention", "rollout")
+"""What a first pack holds: read off the attention, no extra pass of the model."""
+# Gradient and occlusion start this long after a view is shown, so the browser can draw the
+# fast pack on a free core, and flipping quickly through users skips work that would be stale.
 BACKGROUND_DELAY_S = 0.3
+PREFETCH = 2
+"""Users either side of the shown one on the slider whose first view is made in the
+background after it, so that moving the slider shows a view made ahead."""
 BROWSER_TRAITS = (
     "user",
     "layer",
@@ -103,9 +108,11 @@ class AttentionExplorer(anywidget.AnyWidget):
     that is also the attnwidget error (e.g. ``NothingToRecommendError``); from the
     browser only ``error`` changes and the controls are set back.
 
-    A new user or edit is drawn at once from attention, rollout and gradient importance;
-    occlusion (one forward pass per history item) follows from a background thread.
-    :meth:`wait` blocks until it is done.
+    A new user or edit is drawn at once from attention and rollout importance; gradient
+    and occlusion (one forward pass per history item) follow from a background thread,
+    which also makes the first views of the ``PREFETCH`` users either side of the shown
+    one on the slider (so that moving it shows a view made ahead). :meth:`wait` blocks
+    until the shown view is complete.
 
     Raises:
         TypeError: ``dataset`` is not a Dataset, ``model`` not a source, ``users`` a
@@ -153,6 +160,9 @@ class AttentionExplorer(anywidget.AnyWidget):
         self.source = as_source(model)
         self.dataset = dataset.aligned_to(self.source.catalog)
         self._cache: OrderedDict[str, Explanation] = OrderedDict()  # every method computed
+        self._packs: dict[str, tuple[int, bytes]] = {}  # cached users' complete packs
+        self._ahead: dict[str, _View] = {}  # first views of the shown user's neighbours
+        self._agreement_version = 0  # a pack made under another agreement is made again
         self._agreement: Agreement | None = None
         self._agreement_n = 0
         self._agreement_job: Future[None] | None = None
@@ -234,7 +244,22 @@ class AttentionExplorer(anywidget.AnyWidget):
             self._cache[user] = expl
             self._cache.move_to_end(user)
             while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+                self._packs.pop(self._cache.popitem(last=False)[0], None)
+
+    def _cached_pack(self, user: str, expl: Explanation) -> bytes:
+        """The complete pack of a cached user (made once per model-level agreement)."""
+        with self._lock:
+            version = self._agreement_version
+            made, pack = self._packs.get(user, (-1, b""))
+        if made != version:
+            pack = self._pack(expl)
+            self._keep_pack(user, version, pack)
+        return pack
+
+    def _keep_pack(self, user: str, version: int, pack: bytes) -> None:
+        with self._lock:
+            if user in self._cache and version == self._agreement_version:
+                self._packs[user] = (version, pack)
 
     def _pack(self, expl: Explanation, *, editable: bool = True, **options: Any) -> bytes:
         editable = editable and can_rerun(self.source)
@@ -274,6 +299,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         agreement, compared = method_agreement(explanations)
         with self._lock:
             self._agreement, self._agreement_n = agreement, compared
+            self._agreement_version += 1  # packs' headers hold it: made again when needed
         self._refresh = self._worker.submit(self._show_agreement)  # after pending occlusion
 
     def _show_agreement(self) -> None:
@@ -288,7 +314,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         """The view of ``expl``: a complete pack when every method is computed, else a
         fast one (occlusion follows in the background when it is shown)."""
         if user is not None and (cached := self._cached(user)) is not None:
-            return _View(cached, self._pack(cached), True, user)
+            return _View(cached, self._cached_pack(user, cached), True, user)
         if all(expl.has_importance(m) for m in METHODS):
             return _View(expl, self._pack(expl, **options), True, user, options)
         return _View(expl, self._pack(expl, methods=FAST_METHODS, **options), False, user, options)
@@ -299,9 +325,15 @@ class AttentionExplorer(anywidget.AnyWidget):
         return trait_error_type(kind)(message)
 
     def _prepared_or_refused(self, what: str, make: Any, *args: Any) -> _View:
-        """``make(*args)``; any error is shown in ``error`` and raised as a TraitError."""
+        """``make(*args)``, its pack's header saying how long the kernel took
+        (``timing.kernel_ms``); any error is shown in ``error`` and raised as a TraitError."""
+        started = time.perf_counter()
         try:
-            return make(*args)
+            view = make(*args)
+            header = read_header(view.pack)
+            header["timing"] = {"kernel_ms": round((time.perf_counter() - started) * 1e3, 2)}
+            view.pack = replace_header(view.pack, header)
+            return view
         except AttnWidgetError as err:
             raise self._refused(type(err), f"cannot show {what}: {err}") from err
         except Exception as err:  # a user's model or source failing: shown, not lost
@@ -323,26 +355,56 @@ class AttentionExplorer(anywidget.AnyWidget):
         if view.complete:
             if view.user is not None:
                 self._remember(view.user, view.expl)
-            self._display(view.pack)
+            number = self._display(view.pack)
+        else:
+            number = self._display(view.pack, "computing gradient and occlusion…")
+            self._background = self._worker.submit(
+                self._complete, number, view.expl, view.user, view.options
+            )
+        if view.user is not None:
+            for user in self._neighbours(view.user):
+                self._worker.submit(self._explain_ahead, number, user)
+
+    def _neighbours(self, user: str) -> list[str]:
+        """The users next to ``user`` on the slider, nearest first (after, then before)."""
+        users = self.users
+        at = users.index(user) if user in users else -1
+        if at < 0:
+            return []
+        near = [at + d * s for d in range(1, PREFETCH + 1) for s in (1, -1)]
+        return [users[i] for i in near if 0 <= i < len(users)]
+
+    def _explain_ahead(self, number: int, user: str) -> None:
+        """Make a neighbour's first view (explain and pack: no gradient or occlusion, which
+        follow only for a user who is shown), unless the view moved on."""
+        with self._lock:
+            if number != self._shown_count or user in self._ahead or user in self._cache:
+                return
+        try:
+            view = self._prepare(self._explain(user), user=user)
+        except Exception:  # shown (as an error) only if the user is ever asked for
             return
-        number = self._display(view.pack, "computing occlusion…")
-        self._background = self._worker.submit(
-            self._complete, number, view.expl, view.user, view.options
-        )
+        with self._lock:
+            self._ahead[user] = view
+            while len(self._ahead) > 4 * PREFETCH:
+                self._ahead.pop(next(iter(self._ahead)))
 
     def _complete(self, number: int, expl: Explanation, user: str | None, options: Any) -> None:
         time.sleep(BACKGROUND_DELAY_S)  # let the fast pack travel and draw first
         if number != self._shown_count:  # the view moved on before this started: skip
             return
+        version = self._agreement_version
         try:
             pack = self._pack(expl, **options)
         except Exception as err:  # shown in the widget, not lost in the thread
             with self._lock:
                 if number == self._shown_count:
-                    self.error, self.status = f"could not compute occlusion: {err}", ""
+                    message = f"could not compute gradient or occlusion: {err}"
+                    self.error, self.status = message, ""
             return
         if user is not None:
             self._remember(user, expl)
+            self._keep_pack(user, version, pack)
         with self._lock:
             if number == self._shown_count:
                 self.payload = pack
@@ -419,6 +481,10 @@ class AttentionExplorer(anywidget.AnyWidget):
         return user
 
     def _user_view(self, user: str) -> _View:
+        with self._lock:
+            ahead = self._ahead.pop(user, None)
+        if ahead is not None and user not in self._cache:
+            return ahead
         return self._prepare(self._explain(user), user=user)
 
     @t.observe("user")

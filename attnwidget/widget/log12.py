@@ -38,8 +38,7 @@ def can_encode(array: np.ndarray) -> bool:
     or infinite value (NaN is fine)."""
     if array.dtype.kind != "f" or array.ndim < 2 or array.size == 0:
         return False
-    finite = array[~np.isnan(array)]
-    return bool(np.all(finite >= 0) and np.all(np.isfinite(finite)))
+    return not (np.any(array < 0) or np.any(np.isinf(array)))
 
 
 def is_lower(array: np.ndarray) -> bool:

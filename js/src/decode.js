@@ -128,27 +128,24 @@ function checkLog12(name, spec) {
 }
 
 // Row maxima (float32), then two 12-bit codes in every three bytes; zeros above the
-// diagonal in the lower layout.
+// diagonal in the lower layout. Codes are unpacked first, then scaled row by row.
 function readLog12(bytes, at, shape, { lower, rows, table }) {
   const n = shape[shape.length - 1];
+  const total = log12Count(shape, lower);
   const scales = typedView(Float32Array, bytes, at, rows);
+  const b = bytes.subarray(at + 4 * rows);
+  const codes = new Uint16Array(total + 1);
+  for (let i = 0, p = 0; i < total; i += 2, p += 3) {
+    codes[i] = b[p] | ((b[p + 1] & 15) << 8);
+    codes[i + 1] = (b[p + 1] >> 4) | (b[p + 2] << 4);
+  }
   const out = new Float32Array(rows * n);
-  let p = bytes.byteOffset + at + 4 * rows;
-  const b = new Uint8Array(bytes.buffer);
-  let odd = false;
+  let i = 0;
   for (let r = 0; r < rows; r++) {
     const m = scales[r];
     const base = r * n;
-    const len = lower ? (r % n) + 1 : n;
-    for (let k = 0; k < len; k++) {
-      let code;
-      if (odd) {
-        code = (b[p + 1] >> 4) | (b[p + 2] << 4);
-        p += 3;
-      } else code = b[p] | ((b[p + 1] & 15) << 8);
-      odd = !odd;
-      out[base + k] = m * table[code];
-    }
+    const end = base + (lower ? (r % n) + 1 : n);
+    for (let k = base; k < end; k++) out[k] = m * table[codes[i++]];
   }
   return out;
 }

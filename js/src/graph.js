@@ -16,6 +16,32 @@ const W = 720;
 const H = 420;
 const LABEL_H = 14; // label box height (10px text) for the overlap test
 const WHY_EDGES = 5; // importance edges to the explained recommendation
+const DEFER_ABOVE = 60; // longer histories: the graph is built after the first paint
+const HEAD_START_TICKS = 12; // layout steps before the first paint of a new user (~3 ms each at n = 200)
+
+// Label widths come from a canvas in the labels' font: SVG's getComputedTextLength lays out
+// each label's text anew (about 100 ms for a 200-item history on every user switch). The
+// font is read once per label class and build (`fonts`, cleared by the caller).
+const widths = new Map(); // font -> text -> px
+let measurer;
+function labelWidth(el, text, fonts) {
+  if (!el.isConnected) return 0; // not in the page yet: measured on a later placement
+  measurer ??= document.createElement("canvas").getContext?.("2d") ?? null;
+  if (!measurer) return el.getComputedTextLength?.() || 0;
+  const kind = el.getAttribute("class");
+  if (!fonts.has(kind)) {
+    const style = getComputedStyle(el);
+    fonts.set(kind, `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`);
+  }
+  const font = fonts.get(kind);
+  if (!widths.has(font)) widths.set(font, new Map());
+  const known = widths.get(font);
+  if (!known.has(text)) {
+    measurer.font = font;
+    known.set(text, measurer.measureText(text).width);
+  }
+  return known.get(text);
+}
 
 const colorOf = (d) => (d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length]);
 
@@ -72,15 +98,16 @@ export function createGraphView(links) {
   let forced = new Set();
   let labelled = new Set();
   let importanceTop = [];
+  const fonts = new Map(); // label class -> CSS font, for labelWidth
 
-  const labelWidth = (d) => d.tw || 6.2 * d.shortLabel.length; // estimate until measurable
+  const widthOf = (d) => d.tw || 6.2 * d.shortLabel.length; // estimate until measurable
   let unmeasured = false;
   function placeLabels() {
     if (!nodeData.length) return;
     if (unmeasured) {
       // text cannot be measured while the widget is not in the page yet: retry
       labels.each(function (d) {
-        if (!d.tw) d.tw = this.getComputedTextLength?.() || 0;
+        if (!d.tw) d.tw = labelWidth(this, d.shortLabel, fonts);
       });
       unmeasured = nodeData.some((d) => !d.tw);
     }
@@ -88,7 +115,7 @@ export function createGraphView(links) {
       id: d.id,
       x: d.x + d.r + 3,
       y: d.y - LABEL_H / 2,
-      w: labelWidth(d),
+      w: widthOf(d),
       h: LABEL_H,
       priority: priorities.get(d.id) ?? 0,
       forced: forced.has(d.id),
@@ -166,8 +193,9 @@ export function createGraphView(links) {
     }
   }
 
-  function setExplanation(e) {
+  function build(e) {
     sim?.stop();
+    fonts.clear(); // the theme may have changed since
     // The same user and items again (e.g. the complete pack after a fast one): nodes keep
     // their places and the view its zoom.
     const before = new Map([...byId.values()].map((d) => [`${d.id}|${d.label}`, d]));
@@ -239,7 +267,7 @@ export function createGraphView(links) {
       .attr("data-node", (d) => d.id)
       .text((d) => (d.shortLabel = truncate(d.label, 22)))
       .each(function (d) {
-        d.tw = this.getComputedTextLength?.() || 0; // 0 while not in the page: estimated later
+        d.tw = labelWidth(this, d.shortLabel, fonts); // 0 while not in the page: estimated later
       });
     shownLabels = select(null);
     nodeData = nodes.data();
@@ -275,7 +303,7 @@ export function createGraphView(links) {
       .stop();
     if (unchanged) sim.alpha(0.05); // already laid out
     else {
-      sim.tick(40); // a head start off-screen; the rest settles in view
+      sim.tick(HEAD_START_TICKS); // off-screen, from the home places; the rest settles in view
       svg.call(zoomer.transform, zoomIdentity);
     }
     ticked();
@@ -379,13 +407,53 @@ export function createGraphView(links) {
     labels.classed("aw-dim", (d) => active && !isLit(d) && !near.has(d.id));
   }
 
+  // A long history's graph (hundreds of SVG nodes and edges) is built after the other views
+  // of a new user are painted; calls that arrive meanwhile are applied, latest first, then.
+  let pending = null; // { e, attention, importance, highlight }
+  let pendingFrame = 0;
+  function flush() {
+    pendingFrame = 0;
+    const p = pending;
+    pending = null;
+    delete svgEl.dataset.pending;
+    if (!p) return;
+    const t0 = performance.now();
+    build(p.e);
+    if (p.attention) setAttention(...p.attention);
+    if (p.importance) setImportance(...p.importance);
+    if (p.highlight) highlight(...p.highlight);
+    svgEl.dataset.buildMs = (performance.now() - t0).toFixed(1); // benchmarks read it
+  }
+  function cancelPending() {
+    if (pendingFrame) cancelAnimationFrame(pendingFrame);
+    pendingFrame = 0;
+    pending = null;
+    delete svgEl.dataset.pending;
+  }
+  const deferred =
+    (fn, key) =>
+    (...args) => {
+      if (pending) pending[key] = args;
+      else fn(...args);
+    };
+
   return {
     el: view.el,
-    setExplanation,
-    setAttention,
-    setImportance,
-    highlight,
+    setExplanation(e) {
+      if (e.n <= DEFER_ABOVE || typeof requestAnimationFrame !== "function") {
+        cancelPending();
+        build(e);
+        return;
+      }
+      pending = { e };
+      svgEl.dataset.pending = "true";
+      pendingFrame ||= requestAnimationFrame(() => setTimeout(flush, 0));
+    },
+    setAttention: deferred(setAttention, "attention"),
+    setImportance: deferred(setImportance, "importance"),
+    highlight: deferred(highlight, "highlight"),
     destroy() {
+      cancelPending();
       sim?.stop();
       if (labelFrame) cancelAnimationFrame(labelFrame);
       labelFrame = 0;

@@ -127,14 +127,20 @@ describe("AttentionExplorer front end", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
-  it("handles a long history (n=200, L=4, H=8)", { timeout: 30_000 }, () => {
+  it("handles a long history (n=200, L=4, H=8), building its graph after the first paint", { timeout: 30_000 }, async () => {
     const { model, el } = mount({ payload: view(makePack({ n: 200, L: 4, H: 8, recs: 10 })) });
+    const svg = el.querySelector("svg.aw-graph");
+    expect(svg.dataset.pending).toBe("true"); // the heatmaps are drawn, the graph follows
     model.set("head", 7);
     model.set("head_mode", "mean");
     model.set("layer", 3);
     expect(drawCount(el)).toBe(4);
     // jsdom timings mean little (no real canvas); the browser benchmark measures this.
     expect(Number(el.querySelector(".attnwidget").dataset.redrawMs)).toBeGreaterThan(0);
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    expect(svg.dataset.pending).toBeUndefined();
     expect(el.querySelectorAll("svg.aw-graph .aw-link-attn").length).toBe(199); // 1 edge per query
+    // ... with the last layer/head asked for while it waited (layer 3, mean of heads)
+    expect(svg.closest(".aw-card").querySelector(".aw-sub").textContent).toBe("layer 3 · mean of 8 heads");
   });
 });

@@ -158,7 +158,7 @@ def test_the_explorer_shows_at_once_and_the_model_agreement_follows(trained, sho
     assert [p[0]["importance"]["pending"] for p in sent] == [[]]
 
 
-def test_a_new_user_draws_at_once_then_gets_occlusion(trained, shop):
+def test_a_new_user_draws_at_once_then_gets_gradient_and_occlusion(trained, shop):
     explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
     explorer.wait()
     sent = payloads_sent(explorer)
@@ -166,12 +166,31 @@ def test_a_new_user_draws_at_once_then_gets_occlusion(trained, shop):
     explorer.wait()
     (fast, _), (full, arrays) = sent
     assert fast["user"] == full["user"] == shop.users[6]
-    assert fast["importance"]["pending"] == ["occlusion"] and full["importance"]["pending"] == []
+    assert fast["importance"]["pending"] == ["gradient", "occlusion"]  # no extra model pass
+    assert full["importance"]["pending"] == []
     assert np.isfinite(arrays["importance"]).all()
     assert explorer.status == ""
     sent.clear()
     explorer.user = shop.users[0]  # cached: one complete pack
     assert [p[0]["importance"]["pending"] for p in sent] == [[]]
+
+
+def test_the_users_next_to_the_shown_one_are_explained_ahead(trained, shop):
+    explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
+    explorer.user = shop.users[10]
+    explorer.wait()
+    explorer._worker.submit(lambda: None).result()  # the work queued behind the view is done
+    assert set(explorer._ahead) >= {shop.users[i] for i in (8, 9, 11, 12)}  # 2 either side
+    assert shop.users[14] not in explorer._ahead
+    explained = []
+    explorer._explain = lambda user: explained.append(user)  # would be called when not ahead
+    sent = payloads_sent(explorer)
+    explorer.user = shop.users[11]
+    assert explained == [] and sent[0][0]["user"] == shop.users[11]
+    assert sent[0][0]["importance"]["pending"] == ["gradient", "occlusion"]
+    del explorer._explain
+    explorer.wait()
+    assert sent[-1][0]["user"] == shop.users[11] and sent[-1][0]["importance"]["pending"] == []
 
 
 def test_late_occlusion_never_replaces_a_newer_view(trained, shop):
