@@ -1,5 +1,6 @@
-// Bundles the widget front end into attnwidget/static/ and copies the few
-// AMD files the offline HTML export needs (require.js, the widget manager).
+// Bundles the widget front end into attnwidget/static/ (widget.js, the anywidget module, and
+// standalone-host.js, the host of the explorer's light static export) and copies the few AMD
+// files the generic offline HTML export needs (require.js, the widget manager).
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,6 +19,15 @@ await build({
   minify: true,
   define: { "define.amd": "false" },
   outfile: join(out, "widget.js"),
+  logLevel: "warning",
+});
+// The page inlines this one as a <script type="module">: it only has to call boot().
+await build({
+  stdin: { contents: 'import { boot } from "./standalone-host.js";\nboot();\n', resolveDir: join(here, "src") },
+  bundle: true,
+  format: "esm",
+  minify: true,
+  outfile: join(out, "standalone-host.js"),
   logLevel: "warning",
 });
 

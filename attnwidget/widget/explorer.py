@@ -32,9 +32,9 @@ from ..sources import as_source, can_rerun
 from .anonymize import Pseudonyms
 from .bundle import CSS, bundle
 from .explanation_pack import explanation_pack, what_if_summary
-from .html_export import save_html
 from .payload import read_header, replace_header
 from .snapshot import ExplorerSnapshot
+from .standalone import save_html
 from .traits import (
     Checked,
     ReportedEnum,

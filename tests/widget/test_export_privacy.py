@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
@@ -13,21 +12,16 @@ import traitlets
 from attnwidget import AttentionExplorer
 from attnwidget.cli import main
 from attnwidget.widget.payload import decode_archive, decode_pack
-
-STATE = re.compile(
-    r'<script type="application/vnd.jupyter.widget-state\+json">\s*(.*?)\s*</script>', re.DOTALL
-)
+from attnwidget.widget.standalone import trait_state
 
 
 def page_explorer(path: Path) -> tuple[dict, list[dict]]:
     """The explorer's state in a saved page and the headers of its archived packs (the
-    archive must be the page's only buffer: each pack is in the page once)."""
-    state = json.loads(STATE.search(path.read_text(encoding="utf-8")).group(1))
-    (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
-    buffers = {tuple(b["path"]): base64.b64decode(b["data"]) for b in model.get("buffers", [])}
-    assert buffers.get(("payload",), b"") == b"", "the page holds a pack twice (payload too)"
-    packs = decode_archive(buffers[("archive",)])
-    return model["state"], [decode_pack(p)[0] for p in packs]
+    archive must be the page's only non-empty buffer: each pack is in the page once)."""
+    state = trait_state(path.read_text(encoding="utf-8"))
+    assert state.get("payload", b"") == b"", "the page holds a pack twice (payload too)"
+    packs = decode_archive(state["archive"])
+    return state, [decode_pack(p)[0] for p in packs]
 
 
 @pytest.fixture
