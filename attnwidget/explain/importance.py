@@ -34,11 +34,16 @@ def rollout_importance(attentions: np.ndarray) -> np.ndarray:
 
 
 def target_scores(source: AttentionSource, histories: list[np.ndarray], target: int) -> np.ndarray:
-    """The target item's score after each history, in batches of ``SCORE_BATCH``.
+    """The target item's score after each history.
 
-    Sources with a ``score(histories)`` method (the built-in SASRec, the torch adapters)
-    are asked for scores only, so no attention is captured or kept.
+    A source with ``score_items(histories, items)`` (the built-in SASRec) is asked for the
+    target's scores alone, all histories in one call. Otherwise, in batches of
+    ``SCORE_BATCH``: sources with a ``score(histories)`` method (the torch adapters) are
+    asked for scores only, so no attention is captured or kept; others are run.
     """
+    if callable(getattr(source, "score_items", None)):
+        scores = np.asarray(source.score_items(histories, [target]))
+        return np.asarray(scores[:, 0], dtype=np.float64)
     chunks = [histories[i : i + SCORE_BATCH] for i in range(0, len(histories), SCORE_BATCH)]
     if callable(getattr(source, "score", None)):  # the model's plain pass, no attention kept
         scores = [np.asarray(source.score(chunk))[:, target] for chunk in chunks]
@@ -124,7 +129,8 @@ def feature_occlusion(model: SASRec, history: np.ndarray, target: int) -> np.nda
         was_training = model.training
         model.eval()
         try:
-            scores = model(batch.expand(len(variants), -1), features).scores[:, target].double()
+            out = model(batch.expand(len(variants), -1), features, need_weights=False)
+            scores = out.scores[:, target].double()
         finally:
             model.train(was_training)
     return (scores[0] - scores[1:]).numpy().reshape(n, n_fields)

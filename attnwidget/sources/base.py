@@ -45,6 +45,13 @@ class AttentionSource(Protocol):
     score a new or edited history. Explanations then give NaN for the methods that
     re-run the model (occlusion, ERASER scores, gradient) and the widget offers no
     what-if editing. Read it with :func:`can_rerun`.
+
+    Optional methods, used when present (the explainer falls back to :meth:`run`):
+
+    * ``score(histories) -> [B, n_items + 1]``: scores only, no attention captured.
+    * ``score_items(histories, items) -> [B, len(items)]``: the scores of the given item
+      indices only (``score(histories)[:, items]``), for as many histories as asked in one
+      call (the source batches them), e.g. the leave-one-out variants of occlusion.
     """
 
     catalog: Catalog

@@ -39,3 +39,9 @@ class SASRecSource:
         """Scores only (no attention kept), e.g. for occlusion."""
         with model_lock(self.model):
             return self.model.score(histories)
+
+    def score_items(self, histories: Sequence[np.ndarray], items: Sequence[int]) -> np.ndarray:
+        """``[len(histories), len(items)]`` scores of the given items only (see
+        :meth:`SASRec.score_items <attnwidget.SASRec.score_items>`), e.g. for occlusion."""
+        with model_lock(self.model):
+            return self.model.score_items(histories, items)
