@@ -17,6 +17,9 @@ const H = 420;
 const LABEL_H = 14; // label box height (10px text) for the overlap test
 const WHY_EDGES = 5; // importance edges to the explained recommendation
 const DEFER_ABOVE = 60; // longer histories: the graph is built after the first paint
+// The layout settles in ~60 animated steps (1 s) instead of d3's 300: every step moves
+// hundreds of SVG nodes and edges, and while it runs the page answers the kernel late.
+const ALPHA_DECAY = 0.1;
 const HEAD_START_TICKS = 12; // layout steps before the first paint of a new user (~3 ms each at n = 200)
 
 // Label widths come from a canvas in the labels' font: SVG's getComputedTextLength lays out
@@ -296,6 +299,7 @@ export function createGraphView(links) {
       .force("collide", forceCollide((d) => d.r + 2))
       .force("x", forceX((d) => d.hx).strength((d) => (d.kind === "rec" ? 0.5 : d.kind === "hist" ? 0.25 : 0.08)))
       .force("y", forceY((d) => d.hy).strength((d) => (d.kind === "rec" ? 0.5 : 0.12)))
+      .alphaDecay(ALPHA_DECAY)
       .on("tick", ticked)
       .on("end", () => {
         svgEl.dataset.settled = "true";
