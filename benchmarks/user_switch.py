@@ -35,9 +35,9 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from widget_speed import CHROMIUM, CHROMIUM_ARGS, MODEL, jupyter_env, start_voila, stop  # noqa: E402
+from widget_speed import CHROMIUM, CHROMIUM_ARGS, MODEL, jupyter_env, start_voila, stop
 
-from attnwidget.app import write_app_notebook  # noqa: E402
+from attnwidget.app import write_app_notebook
 
 SHOP = {"n_users": 160, "n_items": 2400, "min_len": 200, "max_len": 220, "seed": 0}
 TARGET_MEDIAN_MS, TARGET_P90_MS = 100.0, 200.0
@@ -151,7 +151,7 @@ def app_notebook(folder: Path, code: str | None) -> Path:
     if code is None:
         return write_app_notebook(folder / "app.ipynb")
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nb.cells = [nbformat.v4.new_code_cell(code)]
     nbformat.write(nb, folder / "app.ipynb")
     return folder / "app.ipynb"

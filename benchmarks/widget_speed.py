@@ -174,8 +174,8 @@ def payload_figures(shop: aw.Dataset, model: aw.SASRec, users: list[str], reps: 
     default_threads = torch.get_num_threads()
     print(
         f"\n== Python: build one user's payload (median of {reps}, no cache) ==\n"
-        "the explorer first sends a fast pack (attention, rollout, gradient importance), then "
-        "the complete one once occlusion (n forward passes) is computed"
+        "the explorer first sends a fast pack (attention and rollout importance), then "
+        "the complete one once gradient and occlusion (n forward passes) are computed"
     )
     for threads in dict.fromkeys((default_threads, 1)):
         torch.set_num_threads(threads)

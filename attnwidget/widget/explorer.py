@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -49,6 +52,7 @@ FAST_METHODS = ("attention", "rollout")
 # Gradient and occlusion start this long after a view is shown, so the browser can draw the
 # fast pack on a free core, and flipping quickly through users skips work that would be stale.
 BACKGROUND_DELAY_S = 0.3
+BACKGROUND_NICE = 10
 PREFETCH = 2
 """Users either side of the shown one on the slider whose first view is made in the
 background after it, so that moving the slider shows a view made ahead."""
@@ -63,6 +67,15 @@ BROWSER_TRAITS = (
     "method",
 )
 """The traits the front end writes; a browser change to any other trait is refused."""
+
+
+def _yield_to_the_kernel() -> None:
+    """Lower a background thread's priority (Linux: its nice value, inherited by the torch
+    threads it starts), so that its occlusion and explaining ahead never slow down the
+    kernel's answer to the browser, the server or the browser itself on a small machine."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
 
 
 @dataclass
@@ -179,8 +192,10 @@ class AttentionExplorer(anywidget.AnyWidget):
         self._shown_edit: list[str] = []  # the edit they show ([] = the user's own history)
         self._lock = threading.RLock()
         self._shown_count = 0
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attnwidget")
-        self._agreement_worker = ThreadPoolExecutor(1, thread_name_prefix="attnwidget-agreement")
+        self._worker = ThreadPoolExecutor(1, "attnwidget", initializer=_yield_to_the_kernel)
+        self._agreement_worker = ThreadPoolExecutor(
+            1, "attnwidget-agreement", initializer=_yield_to_the_kernel
+        )
         self._background: Future[None] | None = None
         self.edited: Explanation | None = None
         """The explanation of ``history_edit`` (``None`` while it is empty)."""

@@ -305,13 +305,13 @@ export function createGraphView(links) {
         svgEl.dataset.settled = "true";
       })
       .stop();
-    if (unchanged) sim.alpha(0.05); // already laid out
-    else {
+    if (!unchanged) {
       sim.tick(HEAD_START_TICKS); // off-screen, from the home places; the rest settles in view
       svg.call(zoomer.transform, zoomIdentity);
     }
     ticked();
-    sim.restart();
+    if (unchanged) svgEl.dataset.settled = "true"; // already laid out: nothing moves
+    else sim.restart();
     renderLegend();
   }
 
@@ -451,7 +451,10 @@ export function createGraphView(links) {
       }
       pending = { e };
       svgEl.dataset.pending = "true";
-      pendingFrame ||= requestAnimationFrame(() => setTimeout(flush, 0));
+      // in the frame after the one that paints the other views (not in a task before it)
+      pendingFrame ||= requestAnimationFrame(() => {
+        pendingFrame = requestAnimationFrame(flush);
+      });
     },
     setAttention: deferred(setAttention, "attention"),
     setImportance: deferred(setImportance, "importance"),

@@ -137,7 +137,7 @@ describe("AttentionExplorer front end", () => {
     expect(drawCount(el)).toBe(4);
     // jsdom timings mean little (no real canvas); the browser benchmark measures this.
     expect(Number(el.querySelector(".attnwidget").dataset.redrawMs)).toBeGreaterThan(0);
-    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
     expect(svg.dataset.pending).toBeUndefined();
     expect(el.querySelectorAll("svg.aw-graph .aw-link-attn").length).toBe(199); // 1 edge per query
     // ... with the last layer/head asked for while it waited (layer 3, mean of heads)
