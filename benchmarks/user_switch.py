@@ -39,7 +39,7 @@ from widget_speed import CHROMIUM, CHROMIUM_ARGS, MODEL, jupyter_env, start_voil
 
 from attnwidget.app import write_app_notebook
 
-SHOP = {"n_users": 160, "n_items": 2400, "min_len": 200, "max_len": 220, "seed": 0}
+SHOP = {"n_users": 220, "n_items": 2400, "min_len": 200, "max_len": 220, "seed": 0}
 TARGET_MEDIAN_MS, TARGET_P90_MS = 100.0, 200.0
 SHOP_CODE = f"""\
 import attnwidget as aw

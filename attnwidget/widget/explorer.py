@@ -36,8 +36,8 @@ from .anonymize import Pseudonyms
 from .bundle import CSS, bundle
 from .explanation_pack import explanation_pack, what_if_summary
 from .payload import read_header, replace_header
-from .snapshot import ExplorerSnapshot
-from .standalone import save_html
+from .snapshot import snapshot_state
+from .standalone import page_from_state, write_page
 from .traits import (
     Checked,
     ReportedEnum,
@@ -658,8 +658,7 @@ class AttentionExplorer(anywidget.AnyWidget):
             packs = [names.pack(p) for p in packs]
             chosen, first = [names.user(u) for u in chosen], names.user(first)
         view = {k: getattr(self, k) for k in ("layer", "head", "layer_mode", "head_mode", "method")}
-        snapshot = ExplorerSnapshot.of(chosen, packs, first, **view)
-        try:
-            return save_html(snapshot, path, title="attnwidget explorer")
-        finally:
-            snapshot.close()
+        values, buffers = snapshot_state(chosen, packs, first, **view)
+        esm, css = str(self._esm), str(self._css or "")
+        page = page_from_state(values, buffers, esm=esm, css=css, title="attnwidget explorer")
+        return write_page(page, path)

@@ -42,4 +42,19 @@ class ExplorerSnapshot(anywidget.AnyWidget):
         cls, users: Sequence[str], packs: Sequence[bytes], first: str, **view: Any
     ) -> ExplorerSnapshot:
         """A snapshot showing ``first`` of ``users`` (whose packs are ``packs``, in order)."""
-        return cls(users=list(users), user=first, archive=encode_archive(packs), **view)
+        values, buffers = snapshot_state(users, packs, first, **view)
+        return cls(**values, **buffers)
+
+
+def snapshot_state(
+    users: Sequence[str], packs: Sequence[bytes], first: str, **view: Any
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The traits of :meth:`ExplorerSnapshot.of` as plain values and bytes, for a page
+    written without creating the widget (see :func:`.standalone.page_from_state`)."""
+    traits = ExplorerSnapshot.class_traits(sync=True)
+    own = set(traits) - set(anywidget.AnyWidget.class_trait_names(sync=True))
+    values = {name: traits[name].default() for name in sorted(own) if not name.startswith("_")}
+    values |= {"users": list(users), "user": first, **view}
+    buffers = {name: values.pop(name) for name in ("payload", "archive")}
+    buffers["archive"] = encode_archive(packs)
+    return values, buffers

@@ -73,31 +73,51 @@ def page_html(widget: anywidget.AnyWidget, *, title: str = "attnwidget") -> str:
     """
     if not isinstance(widget, anywidget.AnyWidget):
         raise TypeError(f"a standalone page shows an anywidget, got {widget!r}")
-    esm = str(widget._esm)
-    if re.fullmatch(r"\s*https?://\S*\s*", esm):  # anywidget imports such an _esm from there
-        raise ValueError(
-            f"the widget's _esm is a URL ({esm.strip()[:80]!r}): a page with no network "
-            "cannot load it; give the widget its bundle's text or path"
-        )
     values, buffers = {}, {}
     for name, value in widget.get_state().items():
         if name.startswith("_") or name in _WIDGET_TRAITS:
             continue
         if isinstance(value, bytes | bytearray | memoryview):
-            buffers[name] = base64.b64encode(value).decode("ascii")
+            buffers[name] = bytes(value)
         else:
             values[name] = value
+    return page_from_state(
+        values, buffers, esm=str(widget._esm), css=str(widget._css or ""), title=title
+    )
+
+
+def page_from_state(
+    values: dict[str, Any],
+    buffers: dict[str, bytes],
+    *,
+    esm: str,
+    css: str = "",
+    title: str = "attnwidget",
+) -> str:
+    """The standalone page of a widget given as its trait ``values`` (JSON), its bytes
+    traits (``buffers``), its ESM bundle and CSS, with no widget object (one created in a
+    live kernel opens a comm, and its front end starts a model that closing it aborts).
+
+    Raises:
+        ValueError: If ``esm`` is a URL, or a value cannot be written as JSON.
+        FileNotFoundError: If the host from the front-end build is missing.
+    """
+    if re.fullmatch(r"\s*https?://\S*\s*", esm):  # anywidget imports such an _esm from there
+        raise ValueError(
+            f"the widget's _esm is a URL ({esm.strip()[:80]!r}): a page with no network "
+            "cannot load it; give the widget its bundle's text or path"
+        )
     try:
         state = json.dumps(values, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as err:
         raise ValueError(f"the widget's traits cannot be written as JSON: {err}") from None
     esm_safe = not _UNSAFE_IN_SCRIPT.search(esm)
-    css = str(widget._css or "")
+    encoded = {k: base64.b64encode(v).decode("ascii") for k, v in buffers.items()}
     return _PAGE.format(
         title=html.escape(title),
         css=f"\n<style>{_escape_style(css)}</style>" if css.strip() else "",
         state=state.translate(_JSON_ESCAPES),
-        buffers="\n".join(_BUFFER.format(name=html.escape(k), data=v) for k, v in buffers.items()),
+        buffers="\n".join(_BUFFER.format(name=html.escape(k), data=v) for k, v in encoded.items()),
         esm_encoding="" if esm_safe else ' data-encoding="base64"',
         esm=esm if esm_safe else base64.b64encode(esm.encode("utf-8")).decode("ascii"),
         host=_host(),
@@ -113,7 +133,11 @@ def save_html(
         The errors of :func:`page_html`, and ``IsADirectoryError``, ``NotADirectoryError`` or
         ``OSError`` when ``path`` cannot be written (a file already there is then kept).
     """
-    page = page_html(widget, title=title)
+    return write_page(page_html(widget, title=title), path)
+
+
+def write_page(page: str, path: str | os.PathLike[str]) -> Path:
+    """Write a page's text to ``path`` atomically; a file already there is kept on failure."""
     with atomic_write(path) as file:
         file.write(page.encode("utf-8"))
     return Path(path)

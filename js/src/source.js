@@ -33,6 +33,11 @@ export class PackSource {
     return this.packs.has(user);
   }
 
+  /** Whether an archived user's pack is decoded already. */
+  decoded(user) {
+    return this.cache.has(user);
+  }
+
   /** Explanation of an archived user (decoded once). */
   fromArchive(user) {
     if (!this.cache.has(user)) this.cache.set(user, Explanation.fromBytes(this.packs.get(user)));

@@ -19,6 +19,7 @@ import { createWhyView } from "./why.js";
 
 /** Give up waiting for the kernel's answer to a history edit after this long. */
 const EDIT_TIMEOUT_MS = 30_000;
+const AHEAD_DELAY_MS = 150; // after a user is drawn, before decoding its archive neighbours
 
 const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -216,12 +217,32 @@ function render({ model, el }) {
     redraw(true);
   }
 
+  // In a static export, the archive's users next to the shown one are decoded while the page
+  // is idle, so stepping through users only draws.
+  let aheadTimer = 0;
+  function decodeAhead(user) {
+    clearTimeout(aheadTimer);
+    const users = source.users;
+    const at = users.indexOf(user);
+    const next = [users[at + 1], users[at - 1]].filter((u) => u !== undefined && !source.decoded(u));
+    if (at < 0 || !next.length) return;
+    aheadTimer = setTimeout(() => {
+      try {
+        source.fromArchive(next[0]);
+      } catch {
+        return; // a bad pack says so when its user is shown
+      }
+      decodeAhead(user);
+    }, AHEAD_DELAY_MS);
+  }
+
   function load() {
     const user = String(model.get("user") ?? "");
     const t0 = performance.now();
     try {
       const before = expl;
       show(source.archived && source.has(user) ? source.fromArchive(user) : source.fromPayload(model.get("payload")));
+      if (source.archived && source.has(user)) decodeAhead(user);
       if (expl && expl !== before) {
         // decode + every view drawn, and the kernel's own time for this pack (benchmarks read them)
         root.dataset.loadMs = (performance.now() - t0).toFixed(2);
@@ -329,6 +350,7 @@ function render({ model, el }) {
     releaseKeys();
     for (const [event, handler] of subscriptions) model.off(event, handler);
     clearTimeout(busyTimer);
+    clearTimeout(aheadTimer);
     whatIf.destroy();
     graph.destroy();
   };

@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { Explanation } from "../src/explanation.js";
 import { serializeSvg } from "../src/export.js";
 import { mount, view } from "./harness.js";
 import { encodeArchive, makePack } from "./helpers.js";
@@ -142,5 +143,23 @@ describe("AttentionExplorer front end", () => {
     expect(el.querySelectorAll("svg.aw-graph .aw-link-attn").length).toBe(199); // 1 edge per query
     // ... with the last layer/head asked for while it waited (layer 3, mean of heads)
     expect(svg.closest(".aw-card").querySelector(".aw-sub").textContent).toBe("layer 3 · mean of 8 heads");
+  });
+});
+
+describe("static export", () => {
+  it("decodes the archive's users next to the shown one while idle", async () => {
+    const decodes = vi.spyOn(Explanation, "fromBytes");
+    const packs = ["a", "b", "c", "d"].map((user) => makePack({ user, n: 3 }));
+    const { model, el } = mount({ user: "b", users: [], payload: new DataView(new ArrayBuffer(0)), archive: view(encodeArchive(packs)) });
+    const users = () => decodes.mock.results.map((r) => r.value.user);
+    expect(users()).toEqual(["b"]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(users()).toEqual(["b", "c", "a"]); // next, then previous
+    model.set("user", "c"); // already decoded: only drawn
+    expect(users()).toEqual(["b", "c", "a"]);
+    expect(el.querySelector(".aw-user-input").value).toBe("c");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(users()).toEqual(["b", "c", "a", "d"]);
+    decodes.mockRestore();
   });
 });

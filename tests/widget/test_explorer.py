@@ -4,6 +4,7 @@ import traitlets
 
 from attnwidget import AttentionExplorer, Dashboard
 from attnwidget.widget.payload import decode_archive, decode_pack
+from attnwidget.widget.standalone import trait_state
 
 
 @pytest.fixture
@@ -91,18 +92,12 @@ def test_save_html_embeds_the_chosen_users_and_restores_the_widget(explorer, sho
     assert explorer.users == shop.users[:20]
 
 
-def test_archive_holds_one_pack_per_exported_user(explorer, shop, monkeypatch, tmp_path):
-    seen = {}
-
-    def fake_save(widget, path, title):
-        seen["archive"], seen["users"] = widget.archive, list(widget.users)
-        return path
-
-    monkeypatch.setattr("attnwidget.widget.explorer.save_html", fake_save)
-    explorer.save_html(tmp_path / "x.html", users=shop.users[:3])
+def test_archive_holds_one_pack_per_exported_user(explorer, shop, tmp_path):
+    page = explorer.save_html(tmp_path / "x.html", users=shop.users[:3])
+    seen = trait_state(page.read_text(encoding="utf-8"))
     packs = decode_archive(seen["archive"])
     assert [decode_pack(p)[0]["user"] for p in packs] == shop.users[:3]
-    assert seen["users"] == shop.users[:3]
+    assert seen["users"] == shop.users[:3] and seen["payload"] == b""
 
 
 def test_dashboard_grid_click_moves_the_explorer_and_bars_follow(explorer):
@@ -261,17 +256,25 @@ def test_item_search_by_title_or_id_for_the_add_box(explorer, shop):
     assert sent[0]["items"] == explorer.search_items("lens")
 
 
-def test_method_is_validated_and_static_exports_are_not_editable(explorer, tmp_path, monkeypatch):
+def test_method_is_validated_and_static_exports_are_not_editable(explorer, tmp_path):
     explorer.method = "occlusion"
     with pytest.raises(traitlets.TraitError):
         explorer.method = "magic"
-    packs = []
+    page = explorer.save_html(tmp_path / "page.html").read_text(encoding="utf-8")
+    state = trait_state(page)
+    assert state["method"] == "occlusion"
+    assert [decode_pack(p)[0]["editable"] for p in decode_archive(state["archive"])] == [False]
+
+
+def test_exporting_opens_no_widget_in_the_kernel(explorer, tmp_path, monkeypatch):
+    """A widget made for the page would open a comm; its front end would start a model that
+    the export then aborts ("Failed to initialize model" in Notebook 7)."""
+    opened = []
     monkeypatch.setattr(
-        "attnwidget.widget.explorer.save_html",
-        lambda widget, path, title: packs.extend(decode_archive(widget.archive)) or path,
+        "ipywidgets.Widget.open", lambda self: opened.append(type(self).__name__), raising=True
     )
     explorer.save_html(tmp_path / "page.html")
-    assert [decode_pack(p)[0]["editable"] for p in packs] == [False]
+    assert opened == []
 
 
 def test_what_if_on_a_long_history_keeps_the_older_items_as_seen(trained, shop):
