@@ -56,6 +56,9 @@ import torch
 
 import attnwidget as aw
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from widget_speed import CHROMIUM, CHROMIUM_ARGS  # the launch flags of the e2e recipe
+
 try:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -69,17 +72,6 @@ AGREEMENT_USERS = 3  # users explained for the why panel's default method (as wi
 GOAL_SMALLER = 20.0
 GOAL_FASTER = 20.0
 BERTVIZ_VERSION = "1.4.1"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 CDN = "https://cdnjs.cloudflare.com/ajax/libs/"
 # Every URL BertViz's head_view page loads -> (npm package spec, file inside node_modules).
 CDN_LIBS = {
