@@ -16,10 +16,22 @@ Patterns (all driven by ``seed``):
 * **Price tiers.** Each customer has a tier (budget, mid, premium) and buys in it with
   probability ``p_tier``.
 * **Popularity.** Within a choice, items are weighted by a Zipf-like popularity.
+* **Planted rules** (off by default: ``rules=0``). ``rules`` rarely bought accessories are
+  *rule triggers*, each with its own rarely bought *rule target*. A customer follows one
+  rule (picked at random) with probability ``p_rule``: at a random point of their history
+  they buy the trigger, then 0–4 of the shop's most popular items, then the target, so the
+  target comes 1–5 purchases after the trigger (uniformly) and the trigger sits 2–5
+  purchases back behind popular items in 80% of the cases. Nothing else leads to the
+  target, so a model that ranks it high must have looked back at the trigger.
+  ``dataset.metadata["rules"]`` maps each rule trigger id to its target id. With
+  3000 customers, ``rules=5`` and ``p_rule=0.3`` every rule is followed about 180 times.
+  The rules draw from their own random stream: ``rules=0`` gives the shop of earlier
+  versions exactly.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -109,13 +121,32 @@ def _make_items(n_items: int, rng: np.random.Generator) -> pd.DataFrame:
 
 def _pick_complements(items: pd.DataFrame, rng: np.random.Generator) -> dict[str, str]:
     """Each trigger gets one accessory of its department, same brand where possible."""
+    accessories = items[~items.is_trigger]
+    ids = accessories.item_id.to_numpy()
+    by_brand = {k: ids[v] for k, v in accessories.groupby(["department", "brand"]).indices.items()}
+    by_dept = {k: ids[v] for k, v in accessories.groupby("department").indices.items()}
     complements = {}
-    for _, trig in items[items.is_trigger].iterrows():
-        acc = items[(items.department == trig.department) & ~items.is_trigger]
-        same_brand = acc[acc.brand == trig.brand]
-        pool = same_brand if len(same_brand) else acc
-        complements[trig.item_id] = pool.item_id.iloc[rng.integers(len(pool))]
+    for trig in items[items.is_trigger].itertuples():
+        pool = by_brand.get((trig.department, trig.brand))
+        if pool is None:
+            pool = by_dept[trig.department]
+        complements[trig.item_id] = pool[rng.integers(len(pool))]
     return complements
+
+
+def _pick_rules(items: pd.DataFrame, rules: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """``rules`` (trigger, target) item positions, all distinct, among the less popular
+    half of the accessories."""
+    accessories = np.flatnonzero(~items.is_trigger.to_numpy())
+    order = np.argsort(items.popularity.to_numpy()[accessories], kind="stable")
+    pool = accessories[order[: len(order) // 2]]
+    if 2 * rules > pool.size:
+        raise DataError(
+            f"rules={rules} needs {2 * rules} rarely bought accessories; the catalogue has "
+            f"{pool.size}: lower rules or raise n_items"
+        )
+    picked = rng.choice(pool, size=2 * rules, replace=False).tolist()
+    return list(zip(picked[::2], picked[1::2], strict=True))
 
 
 def _check_probability(name: str, value: Any) -> float:
@@ -137,14 +168,25 @@ def synthetic_shop(
     p_brand: float = 0.75,
     p_tier: float = 0.75,
     n_bins: int = 5,
+    mean_len: float | None = None,
+    rules: int = 0,
+    p_rule: float = 0.3,
     seed: int = 0,
 ) -> Dataset:
     """Generate the synthetic shop (see the module docstring for its patterns).
 
     Returns a :class:`~attnwidget.data.Dataset` with item features category, brand
-    and price (quantile-binned), titles, and ``metadata["complements"]``. Every
-    customer buys at least ``min_len`` items; a customer who has bought every item of
-    a category stops before ``max_len``.
+    and price (quantile-binned), titles, ``metadata["complements"]`` and
+    ``metadata["rules"]``. Every customer buys at least ``min_len`` items; a customer who
+    has bought every item of a category stops before ``max_len``.
+
+    Args:
+        mean_len: mean number of purchases per customer before the ``max_len`` cut (a
+            geometric length above ``min_len``); default ``min_len + 13``. E.g.
+            ``min_len=5, mean_len=9.3`` gives histories like Amazon Games' in the SASRec
+            paper (287k interactions for 31k users).
+        rules: number of planted trigger → target rules (see the module docstring).
+        p_rule: probability that a customer follows one of the rules.
 
     Raises:
         TypeError: a count that is not an int (``"10"``, ``10.0``, ``True``) or a
@@ -173,6 +215,15 @@ def synthetic_shop(
     ):
         _check_probability(name, p)
     check_int("n_bins", n_bins, 1)
+    rules = check_int("rules", rules, 0)
+    _check_probability("p_rule", p_rule)
+    p_length = 1 / 14
+    if mean_len is not None:
+        if isinstance(mean_len, bool) or not isinstance(mean_len, numbers.Real):
+            raise TypeError(f"mean_len must be a number, got {mean_len!r}")
+        if not min_len <= mean_len < math.inf:
+            raise DataError(f"mean_len={mean_len} must be at least min_len={min_len}")
+        p_length = 1 / (mean_len - min_len + 1)
     seed = check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     items = _make_items(n_items, rng)
@@ -187,6 +238,9 @@ def synthetic_shop(
     id_pos = {item: k for k, item in enumerate(ids)}
     brands = items.brand.to_numpy()
     tiers = items.tier.to_numpy()
+    rule_rng = np.random.default_rng([seed, 1])
+    rule_pairs = _pick_rules(items, rules, rule_rng)
+    popular = np.argsort(-weight, kind="stable")[: max(10, n_items // 50)]
 
     rows = []
     for u in range(n_users):
@@ -194,13 +248,27 @@ def synthetic_shop(
         depts = rng.choice(dept_names, size=rng.integers(2, 4), replace=False)
         brand = {d: DEPARTMENTS[d][2][rng.integers(4)] for d in depts}
         tier = TIERS[rng.integers(3)]
-        length = int(np.clip(rng.geometric(1 / 14) + min_len - 1, min_len, max_len))
+        length = int(np.clip(rng.geometric(p_length) + min_len - 1, min_len, max_len))
+        episode, start = None, -1  # a rule's trigger, fillers and target from step start
+        if rules and rule_rng.random() < p_rule:
+            trigger, target = rule_pairs[rule_rng.integers(rules)]
+            gap = int(rule_rng.integers(1, 6))
+            length = min(length + gap + 1, max_len)
+            gap = min(gap, length - 1)
+            start = int(rule_rng.integers(0, length - gap))
         bought = np.zeros(n_items, dtype=bool)
         pending, due = -1, -1  # a scheduled complement and the step it is bought at
         dept = rng.choice(depts)
         t = int(rng.integers(0, 10_000))
         for step in range(length):
-            if step == due and not bought[pending]:
+            if step == start and not (bought[trigger] or bought[target]):
+                left = popular[~bought[popular]]
+                fillers = rule_rng.choice(left, size=min(gap - 1, left.size), replace=False)
+                episode = [trigger, *fillers.tolist(), target]
+                bought[trigger] = bought[target] = True
+            if episode is not None and start <= step < start + len(episode):
+                choice = episode[step - start]
+            elif step == due and not bought[pending]:
                 choice = pending
             else:
                 if rng.random() > 0.6:
@@ -230,5 +298,10 @@ def synthetic_shop(
         feature_cols=["category", "brand", "price"],
         title_col="title",
         n_bins=n_bins,
-        metadata={"name": "synthetic_shop", "seed": seed, "complements": complements},
+        metadata={
+            "name": "synthetic_shop",
+            "seed": seed,
+            "complements": complements,
+            "rules": {ids[a]: ids[b] for a, b in rule_pairs},
+        },
     )

@@ -1,22 +1,21 @@
 """Explanations: attention per layer and head, rollout, importance methods, faithfulness."""
 
+from .agreement import default_method, disagreement_note, method_agreement
 from .attention import attention_rollout, distribution_stats
 from .explanation import Explanation, explain, explain_history, explain_indices
-from .faithfulness import eraser_scores, kendall_tau, top1_agreement
-from .importance import METHODS
-from .report import (
-    Agreement,
-    faithfulness_report,
-    method_agreement,
-    planted_cause_hits,
-    sample_users,
-)
+from .faithfulness import Agreement, eraser_scores, kendall_tau, top1_agreement
+from .importance import FAST_METHODS, METHOD_INFO, METHODS
+from .report import faithfulness_report, planted_cause_hits, sample_users
 
 __all__ = [
+    "FAST_METHODS",
     "METHODS",
+    "METHOD_INFO",
     "Agreement",
     "Explanation",
     "attention_rollout",
+    "default_method",
+    "disagreement_note",
     "distribution_stats",
     "eraser_scores",
     "explain",

@@ -34,8 +34,11 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
 def distribution_stats(weights: np.ndarray) -> dict[str, float]:
     """Entropy (nats and normalised by ``log n``) and uniformity (MSE around the mean, std).
 
-    NaN weights are ignored; for the entropy, negative weights (e.g. occlusion scores)
-    count as 0 and the rest is normalised to sum to 1.
+    Non-finite weights are left out (``n`` counts the rest). For the entropy, negative
+    weights (e.g. occlusion scores) count as 0 and the rest is normalised to sum to 1; no
+    positive mass at all counts as uniform. The normalised entropy is NaN for ``n < 2``
+    (``log 1 = 0``), every figure NaN for ``n = 0``. ``js/src/stats.js`` computes the same
+    figures; both are tested on ``js/tests/fixtures/stats_cases.json``.
     """
     w = np.asarray(weights, dtype=np.float64).ravel()
     w = w[np.isfinite(w)]
@@ -53,7 +56,7 @@ def distribution_stats(weights: np.ndarray) -> dict[str, float]:
     entropy = float(-(nz * np.log(nz)).sum())
     return {
         "entropy": entropy,
-        "normalized_entropy": entropy / np.log(n) if n > 1 else 0.0,
+        "normalized_entropy": entropy / np.log(n) if n > 1 else float("nan"),
         "mse": float(((w - w.mean()) ** 2).mean()),
         "std": float(w.std()),
     }

@@ -13,17 +13,11 @@ import pandas as pd
 from ..checks import check_bool, check_int
 from ..data import Catalog, Dataset
 from ..errors import DataError, UnknownItemError
-from ..models import SASRec
-from ..models.sasrec import (
-    dense_history,
-    encode_history,
-    nothing_to_recommend,
-    top_k,
-    unrankable_count,
-)
-from ..sources import AttentionSource, SASRecSource, as_source
+from ..histories import dense_history, encode_history
+from ..ranking import nothing_to_recommend, top_k, unrankable_count
+from ..sources import AttentionSource, as_source
 from .attention import attention_rollout, distribution_stats
-from .faithfulness import eraser_scores, kendall_tau, top1_agreement
+from .faithfulness import Agreement, eraser_scores, occlusion_agreement
 from .importance import (
     METHODS,
     attention_importance,
@@ -73,10 +67,6 @@ class Explanation:
     def truncated(self) -> bool:
         return self.total_length > len(self.history)
 
-    @property
-    def _model(self) -> SASRec | None:
-        return self.source.model if isinstance(self.source, SASRecSource) else None
-
     @cached_property
     def rollout(self) -> np.ndarray:
         """``[L, n, n]`` attention rollout through each layer (NaN weights count as 0)."""
@@ -112,16 +102,20 @@ class Explanation:
         return method in self._importance
 
     def _compute_importance(self, method: str) -> np.ndarray:
-        model = self._model
         if method == "attention":
             return attention_importance(self.attentions)
         if method == "rollout":
             return rollout_importance(self.attentions)
         if method == "gradient":
-            if model is None:
-                return np.full(len(self.history), np.nan)
-            return gradient_importance(model, self.history, self.target)
+            return gradient_importance(self.source, self.history, self.target)
         return occlusion_importance(self.source, self.history, self.target)
+
+    def agreement(self) -> Agreement:
+        """Kendall τ and top-1 agreement of each method with occlusion for this history
+        (NaN while occlusion is not computed: this does not compute it)."""
+        if not self.has_importance("occlusion"):
+            return occlusion_agreement({m: None for m in METHODS})
+        return occlusion_agreement({m: self.method_importance(m) for m in METHODS})
 
     @property
     def importance(self) -> pd.DataFrame:
@@ -152,9 +146,8 @@ class Explanation:
         if self.feature_attention is not None:
             for f, name in enumerate(self.field_names):
                 columns[f"attention:{name}"] = self.feature_attention[:, f]
-        model = self._model
-        if model is not None:
-            drops = feature_occlusion(model, self.history, self.target)
+        drops = feature_occlusion(self.source, self.history, self.target)
+        if drops is not None:
             for f, name in enumerate(self.field_names[1:]):
                 columns[f"occlusion:{name}"] = drops[:, f]
         return self._items(pd.DataFrame(columns))
@@ -163,7 +156,7 @@ class Explanation:
     def metrics(self) -> pd.DataFrame:
         """Per method: distribution figures, agreement with occlusion, ERASER scores."""
         table = self.importance
-        occlusion = table["occlusion"].to_numpy()
+        agreement = self.agreement()
         rows = {}
         for method in METHODS:
             weights = table[method].to_numpy()
@@ -171,8 +164,7 @@ class Explanation:
                 continue
             rows[method] = {
                 **distribution_stats(weights),
-                "kendall_tau": kendall_tau(weights, occlusion),
-                "top1_agreement": top1_agreement(weights, occlusion),
+                **agreement[method],
                 **eraser_scores(self.source, self.history, self.target, weights),
             }
         return pd.DataFrame.from_dict(rows, orient="index")

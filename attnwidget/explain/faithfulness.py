@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..sources import AttentionSource, can_rerun
 from .importance import target_scores
 
 ERASER_K = (1, 3, 5)
+Agreement = dict[str, dict[str, float]]
+"""Per method: ``kendall_tau`` and ``top1_agreement`` with occlusion."""
 
 
 def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
@@ -28,6 +32,22 @@ def top1_agreement(a: np.ndarray, b: np.ndarray) -> float:
     if a.size == 0 or not (np.isfinite(a).any() and np.isfinite(b).any()):
         return float("nan")
     return float(np.nanargmax(a) == np.nanargmax(b))
+
+
+def occlusion_agreement(importance: Mapping[str, np.ndarray | None]) -> Agreement:
+    """Kendall τ and top-1 agreement of each method's importance with ``importance["occlusion"]``
+    (NaN for a method given as ``None``, and for all while occlusion is ``None``)."""
+    occlusion = importance.get("occlusion")
+    nan = {"kendall_tau": float("nan"), "top1_agreement": float("nan")}
+    return {
+        method: dict(nan)
+        if weights is None or occlusion is None
+        else {
+            "kendall_tau": kendall_tau(weights, occlusion),
+            "top1_agreement": top1_agreement(np.asarray(weights), np.asarray(occlusion)),
+        }
+        for method, weights in importance.items()
+    }
 
 
 def ranked_positions(importance: np.ndarray) -> np.ndarray:

@@ -6,20 +6,22 @@ more important for the target's score.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
-import torch
 
-from ..data.features import UNKNOWN
-from ..models import SASRec
 from ..sources import AttentionSource, can_rerun
-from ..sources.base import model_lock
+from ..sources.base import AttentionGradients, FeatureOcclusion, ScoresHistories, ScoresItems
 from .attention import attention_rollout
 
-METHODS = ("attention", "rollout", "gradient", "occlusion")
+METHOD_INFO = {
+    "attention": "attention from the prediction position, mean over layers and heads",
+    "rollout": "attention rollout through all layers (prediction position)",
+    "gradient": "gradient-weighted attention relevance",
+    "occlusion": "drop of the recommendation's score when the item is left out",
+}
+"""Each importance method and what it measures (the widget's method list reads it)."""
+METHODS = tuple(METHOD_INFO)
+FAST_METHODS = ("attention", "rollout")
+"""The methods read off the attention alone, with no extra pass of the model."""
 SCORE_BATCH = 32  # histories per forward pass when scoring variants (bounds memory)
 
 
@@ -36,16 +38,17 @@ def rollout_importance(attentions: np.ndarray) -> np.ndarray:
 def target_scores(source: AttentionSource, histories: list[np.ndarray], target: int) -> np.ndarray:
     """The target item's score after each history.
 
-    A source with ``score_items(histories, items)`` (the built-in SASRec) is asked for the
-    target's scores alone, all histories in one call. Otherwise, in batches of
-    ``SCORE_BATCH``: sources with a ``score(histories)`` method (the torch adapters) are
-    asked for scores only, so no attention is captured or kept; others are run.
+    A source that :class:`~attnwidget.sources.base.ScoresItems` (the built-in SASRec) is
+    asked for the target's scores alone, all histories in one call. Otherwise, in batches of
+    ``SCORE_BATCH``: a source that :class:`~attnwidget.sources.base.ScoresHistories` (the
+    torch adapters) is asked for scores only, so no attention is captured or kept; others
+    are run.
     """
-    if callable(getattr(source, "score_items", None)):
+    if isinstance(source, ScoresItems):
         scores = np.asarray(source.score_items(histories, [target]))
         return np.asarray(scores[:, 0], dtype=np.float64)
     chunks = [histories[i : i + SCORE_BATCH] for i in range(0, len(histories), SCORE_BATCH)]
-    if callable(getattr(source, "score", None)):  # the model's plain pass, no attention kept
+    if isinstance(source, ScoresHistories):  # the model's plain pass, no attention kept
         scores = [np.asarray(source.score(chunk))[:, target] for chunk in chunks]
     else:
         scores = [source.run(chunk).scores[:, target] for chunk in chunks]
@@ -66,71 +69,34 @@ def occlusion_importance(source: AttentionSource, history: np.ndarray, target: i
     return full - target_scores(source, without, target)
 
 
-def _holding_model_lock(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """Run ``function(model, ...)`` holding the model's lock (see ``model_lock``)."""
-
-    @functools.wraps(function)
-    def locked(model: SASRec, *args: Any) -> np.ndarray:
-        with model_lock(model):
-            return function(model, *args)
-
-    return locked
-
-
-@_holding_model_lock
-def gradient_importance(model: SASRec, history: np.ndarray, target: int) -> np.ndarray:
+def gradient_importance(source: AttentionSource, history: np.ndarray, target: int) -> np.ndarray:
     """Gradient-weighted attention relevance (in the spirit of Chefer et al. 2021).
 
     Per layer, ``Ā = mean_heads((A ⊙ ∂score/∂A)⁺)``; relevance ``R = I`` is updated as
-    ``R ← R + Ā R``; the prediction row of ``R``, without the self term, is returned.
+    ``R ← R + Ā R``; the prediction row of ``R``, without the self term, is returned. NaN
+    for a source that gives no gradient (see :class:`~attnwidget.sources.base.AttentionGradients`).
     """
-    was_training = model.training
-    model.eval()
-    try:
-        batch = model.pad([history])
-        hidden, attentions, _ = model.encode(batch)
-        for attention in attentions:
-            attention.retain_grad()
-        score = hidden[0, -1] @ model.candidates()[target]
-        score.backward()
-        n = batch.shape[1]
-        relevance = torch.eye(n, dtype=torch.float64)
-        with torch.no_grad():
-            for attention in attentions:
-                cam = (attention.grad * attention)[0].clamp(min=0).mean(0).double()
-                relevance = relevance + cam @ relevance
-        row = relevance[-1].numpy().copy()
-        row[-1] -= 1.0
-    finally:
-        model.zero_grad(set_to_none=True)
-        model.train(was_training)
+    n = len(history)
+    if not (isinstance(source, AttentionGradients) and can_rerun(source)):
+        return np.full(n, np.nan)
+    found = source.attention_gradients(history, target)
+    if found is None:
+        return np.full(n, np.nan)
+    attentions, gradients = (np.asarray(a, dtype=np.float64) for a in found)
+    relevance = np.eye(n)
+    for cam in np.clip(attentions * gradients, 0.0, None).mean(axis=1):
+        relevance = relevance + cam @ relevance
+    row = relevance[-1].copy()
+    row[-1] -= 1.0
     return row
 
 
-@_holding_model_lock
-def feature_occlusion(model: SASRec, history: np.ndarray, target: int) -> np.ndarray:
-    """``[n, F]`` drop of the target's score when one field of one item becomes "unknown".
-
-    Column ``f`` is the feature field ``f`` (the item id is not a replaceable field).
-    """
-    n, n_fields = len(history), model.item_features.shape[1]
-    if n_fields == 0:
-        return np.zeros((n, 0))
-    batch = model.pad([history])
-    base = model.item_features[batch]
-    variants = [base]
-    for i in range(n):
-        for f in range(n_fields):
-            changed = base.clone()
-            changed[0, i, f] = UNKNOWN
-            variants.append(changed)
-    features = torch.cat(variants)
-    with torch.no_grad():
-        was_training = model.training
-        model.eval()
-        try:
-            out = model(batch.expand(len(variants), -1), features, need_weights=False)
-            scores = out.scores[:, target].double()
-        finally:
-            model.train(was_training)
-    return (scores[0] - scores[1:]).numpy().reshape(n, n_fields)
+def feature_occlusion(
+    source: AttentionSource, history: np.ndarray, target: int
+) -> np.ndarray | None:
+    """``[n, F - 1]`` drop of the target's score when one feature field of one item becomes
+    "unknown", or ``None`` for a source without feature fields to replace
+    (see :class:`~attnwidget.sources.base.FeatureOcclusion`)."""
+    if not isinstance(source, FeatureOcclusion):
+        return None
+    return np.asarray(source.feature_occlusion(history, target), dtype=np.float64)

@@ -14,11 +14,8 @@ from ..checks import check_int
 from ..data import Dataset
 from ..errors import DataError, NothingToRecommendError, NothingToRecommendWarning
 from ..sources import as_source
-from .explanation import Explanation, explain_indices
-from .faithfulness import kendall_tau, top1_agreement
+from .explanation import explain_indices
 from .importance import METHODS
-
-Agreement = dict[str, dict[str, float]]
 
 
 def sample_users(users: Sequence[Any], n_users: int | None, seed: int = 0) -> list[Any]:
@@ -155,33 +152,3 @@ def planted_cause_hits(
             "cases": {m: len(v) for m, v in hits.items()},
         }
     )
-
-
-def method_agreement(explanations: Iterable[Explanation]) -> tuple[Agreement, int]:
-    """Mean Kendall τ and top-1 agreement of each method with occlusion, and how many
-    explanations were compared (those without a finite occlusion score are left out).
-
-    Only the importance rankings are needed (no ERASER passes), so this is the cheap way to
-    tell which method to trust on a model. Means are NaN when nothing could be compared.
-    """
-    values: dict[str, dict[str, list[float]]] = {
-        m: {"kendall_tau": [], "top1_agreement": []} for m in METHODS
-    }
-    compared = 0
-    for expl in explanations:
-        occlusion = expl.method_importance("occlusion")
-        if not np.isfinite(occlusion).any():
-            continue
-        compared += 1
-        for method in METHODS:
-            weights = expl.method_importance(method)
-            values[method]["kendall_tau"].append(kendall_tau(weights, occlusion))
-            values[method]["top1_agreement"].append(top1_agreement(weights, occlusion))
-    return {
-        m: {key: _finite_mean(v) for key, v in per_key.items()} for m, per_key in values.items()
-    }, compared
-
-
-def _finite_mean(values: list[float]) -> float:
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")

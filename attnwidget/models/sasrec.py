@@ -132,6 +132,11 @@ class SASRec(nn.Module):
         index = torch.arange(self.catalog.n_items + 1, device=self.item_features.device)
         return self.features(index, self.item_features)[0]
 
+    def item_vectors(self, index: torch.Tensor) -> torch.Tensor:
+        """``[..., d]`` representations of the item indices ``index`` (rows of
+        :meth:`candidates`), e.g. a training batch's targets and sampled negatives."""
+        return self.features(index, self.item_features[index])[0]
+
     def encode(
         self,
         items: torch.Tensor,

@@ -18,42 +18,103 @@ from ..checks import check_bool, check_float, check_int
 from ..data import Dataset
 from ..errors import (
     DataError,
-    NothingToRecommendError,
     NoValidationWarning,
     TrainingDivergedError,
     TrainingDivergedWarning,
 )
-from ..evaluate import evaluate_scorer
 from .sasrec import SASRec
 
-LOSSES = ("ce", "bce")
+LOSSES = ("auto", "ce", "sampled", "gbce", "bce")
+AUTO_CE_MAX_ITEMS = 10_000
+"""``loss="auto"`` trains with full cross-entropy up to this many items and with sampled
+softmax above: see :func:`fit` and benchmarks/training_speed.py."""
+BUCKET_BATCHES = 32
+"""Batches per length bucket: each run of ``BUCKET_BATCHES * batch_size`` shuffled sequences
+is sorted by length before it is cut into batches (then the batches are shuffled), so a batch
+pads to about its own sequences' length instead of ``max_len``."""
+VALID_BATCH = 1024
+"""Validation histories scored per pass."""
 
 
-def _training_pairs(dataset: Dataset, max_len: int) -> list[np.ndarray]:
-    """Each training sequence cut to its last ``max_len + 1`` items (inputs + shifted targets)."""
-    return [seq[-(max_len + 1) :] for seq in dataset.train_sequences()]
+def resolve_loss(loss: str, n_items: int) -> str:
+    """The loss ``fit`` trains with: ``"auto"`` is ``"ce"`` up to :data:`AUTO_CE_MAX_ITEMS`
+    items and ``"sampled"`` above; any other name is returned as is."""
+    if loss != "auto":
+        return loss
+    return "ce" if n_items <= AUTO_CE_MAX_ITEMS else "sampled"
+
+
+def _left_padded(sequences: list[np.ndarray], width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``[N, width]`` left-padded rows of each sequence's last ``width`` items; the lengths."""
+    cut = [s[-width:] for s in sequences]
+    lengths = np.fromiter((len(s) for s in cut), dtype=np.int64, count=len(cut))
+    rows = np.zeros((len(cut), width), dtype=np.int64)
+    rows[np.arange(width) >= (width - lengths)[:, None]] = np.concatenate(cut) if cut else []
+    return torch.from_numpy(rows), torch.from_numpy(lengths)
+
+
+def _batches(
+    lengths: torch.Tensor, batch_size: int, generator: torch.Generator
+) -> list[torch.Tensor]:
+    """Row indices of one epoch's batches: shuffled, bucketed by length (see
+    :data:`BUCKET_BATCHES`), in shuffled order."""
+    order = torch.randperm(len(lengths), generator=generator)
+    batches = []
+    for chunk in order.split(batch_size * BUCKET_BATCHES):
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        batches.extend(chunk.split(batch_size))
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def gbce_beta(n_negatives: int, n_items: int, t: float) -> float:
+    """gSASRec's β (Petrov & Macdonald, RecSys 2023, eq. 10): ``α (t (1 - 1/α) + 1/α)``
+    with the sampling rate ``α = n_negatives / (n_items - 1)``; 1 (plain BCE) when every
+    other item is a negative."""
+    alpha = min(n_negatives / max(n_items - 1, 1), 1.0)
+    return alpha * (t * (1.0 - 1.0 / alpha) + 1.0 / alpha)
 
 
 def _batch_loss(
-    model: SASRec, batch: list[np.ndarray], loss: str, generator: torch.Generator
+    model: SASRec, rows: torch.Tensor, options: dict[str, Any], generator: torch.Generator
 ) -> torch.Tensor:
-    padded = model.pad([s for s in batch])
-    inputs, targets = padded[:, :-1], padded[:, 1:]
+    """The loss of one batch of left-padded sequences (``[B, n + 1]``: inputs + shifted targets).
+
+    Every real input position predicts the next item. ``"ce"`` scores all items;
+    ``"sampled"`` and ``"gbce"`` score the target against ``n_negatives`` items drawn
+    uniformly (with replacement) once per batch and shared by all its positions, a
+    negative equal to a position's target being left out for that position; ``"bce"``
+    draws one negative per position.
+    """
+    inputs, targets = rows[:, :-1], rows[:, 1:]
     keep = (inputs > 0) & (targets > 0)
-    hidden, _, _ = model.encode(inputs)
-    hidden = hidden[keep]
-    targets = targets[keep]
-    items = model.candidates()
+    hidden, _, _ = model.encode(inputs, need_weights=False)
+    hidden, targets = hidden[keep], targets[keep]
+    loss, n_items = options["loss"], model.catalog.n_items
     if loss == "ce":
-        logits = hidden @ items.T
+        logits = hidden @ model.candidates().T
         logits[:, 0] = float("-inf")
         return F.cross_entropy(logits, targets)
-    negatives = torch.randint(1, items.shape[0], targets.shape, generator=generator)
-    pos = (hidden * items[targets]).sum(-1)
-    neg = (hidden * items[negatives]).sum(-1)
-    return F.binary_cross_entropy_with_logits(
-        torch.cat([pos, neg]), torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
-    )
+    if loss == "bce":
+        negatives = torch.randint(1, n_items + 1, targets.shape, generator=generator)
+        vectors = model.item_vectors(torch.cat([targets, negatives]))
+        pos = (hidden * vectors[: len(targets)]).sum(-1)
+        neg = (hidden * vectors[len(targets) :]).sum(-1)
+        return F.binary_cross_entropy_with_logits(
+            torch.cat([pos, neg]), torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
+        )
+    k = options["n_negatives"]
+    negatives = torch.randint(1, n_items + 1, (k,), generator=generator)
+    vectors = model.item_vectors(torch.cat([targets, negatives]))
+    pos = (hidden * vectors[: len(targets)]).sum(-1)
+    neg = hidden @ vectors[len(targets) :].T
+    neg = neg.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+    if loss == "sampled":
+        logits = torch.cat([pos[:, None], neg], dim=1)
+        return F.cross_entropy(logits, torch.zeros_like(targets))
+    beta = gbce_beta(k, n_items, options["gbce_t"])
+    # -log(sigmoid(pos) ** beta) = beta * softplus(-pos); negatives as in BCE; the mean
+    # over the 1 + k logits of each position, as gSASRec's BCE over all logits.
+    return ((beta * F.softplus(-pos) + F.softplus(neg).sum(-1)) / (k + 1)).mean()
 
 
 def _weights_finite(model: SASRec) -> bool:
@@ -62,36 +123,84 @@ def _weights_finite(model: SASRec) -> bool:
 
 def _train_epoch(
     model: SASRec,
-    sequences: list[np.ndarray],
+    data: tuple[torch.Tensor, torch.Tensor],
     optimizer: torch.optim.Optimizer,
     options: dict[str, Any],
     generator: torch.Generator,
 ) -> float:
-    """One pass over shuffled ``sequences``; the mean loss, or NaN as soon as it diverges."""
+    """One pass over the shuffled training rows; the mean loss, or NaN as soon as it diverges."""
     model.train()
-    order = torch.randperm(len(sequences), generator=generator).tolist()
-    batch_size = options["batch_size"]
+    rows, lengths = data
     total, count = 0.0, 0
-    for i in range(0, len(order), batch_size):
-        batch = [sequences[j] for j in order[i : i + batch_size]]
-        value = _batch_loss(model, batch, options["loss"], generator)
+    for index in _batches(lengths, options["batch_size"], generator):
+        width = int(lengths[index].max())
+        value = _batch_loss(model, rows[index, -width:], options, generator)
         if not torch.isfinite(value):
             return float("nan")
         optimizer.zero_grad()
         value.backward()
         optimizer.step()
-        total, count = total + value.item() * len(batch), count + len(batch)
+        total, count = total + value.item() * len(index), count + len(index)
     model.eval()
     return total / count if _weights_finite(model) else float("nan")
 
 
-def _validation(model: SASRec, dataset: Dataset) -> dict[str, float]:
-    """Validation NDCG@10 and HR@10; a model whose scores are all non-finite diverged."""
-    try:
-        metrics = evaluate_scorer(model.score, dataset, "valid", (10,))
-    except NothingToRecommendError:
+class _ValidationCases:
+    """The validation split prepared once for :func:`_validation`: per batch of
+    :data:`VALID_BATCH` cases the model's inputs, the targets and every (case, item) of
+    the whole history (masked, as ``evaluate``'s ``exclude_seen`` does)."""
+
+    def __init__(self, dataset: Dataset, max_len: int) -> None:
+        cases = dataset.split("valid")
+        self.batches = []
+        for i in range(0, len(cases), VALID_BATCH):
+            part = cases[i : i + VALID_BATCH]
+            inputs, lengths = _left_padded([ex.history for ex in part], max_len)
+            targets = np.array([ex.target for ex in part], dtype=np.int64)
+            seen_rows = np.repeat(np.arange(len(part)), [len(ex.history) for ex in part])
+            seen = np.concatenate([ex.history for ex in part])
+            other = seen != targets[seen_rows]
+            self.batches.append(
+                (
+                    inputs[:, -int(lengths.max()) :],
+                    torch.from_numpy(targets),
+                    torch.from_numpy(seen_rows[other]),
+                    torch.from_numpy(seen[other]),
+                )
+            )
+
+    def __bool__(self) -> bool:
+        return bool(self.batches)
+
+
+def _validation(model: SASRec, cases: _ValidationCases) -> dict[str, float]:
+    """Validation NDCG@10 and HR@10 (full ranking, history items excluded, ties to the lower
+    index: ``evaluate(model, dataset, "valid")``'s figures); a model whose scores are all
+    non-finite diverged."""
+    ranks, rankable = [], False
+    with torch.inference_mode():
+        items = model.candidates().T
+        for inputs, targets, seen_rows, seen in cases.batches:
+            scores = model._last_hidden(inputs) @ items
+            scores[:, 0] = float("-inf")
+            scores = torch.where(torch.isnan(scores) | torch.isposinf(scores), -math.inf, scores)
+            rankable = rankable or bool(torch.isfinite(scores).any())
+            cols = torch.arange(len(targets))
+            target = scores[cols, targets]
+            scores[seen_rows, seen] = float("-inf")
+            index = torch.arange(scores.shape[1])[None, :]
+            ahead = (scores > target[:, None]) | (
+                (scores == target[:, None]) & (index < targets[:, None])
+            )
+            rank = ahead.sum(1) + 1
+            rank[~torch.isfinite(target)] = scores.shape[1] - 1
+            ranks.append(rank)
+    if not rankable:
         return {"loss": math.nan}
-    return {"valid_NDCG@10": metrics["NDCG@10"], "valid_HR@10": metrics["HR@10"]}
+    rank = torch.cat(ranks).double()
+    hit = rank <= 10
+    ndcg = torch.where(hit, 1.0 / torch.log2(rank + 1.0), 0.0)
+    return {"valid_NDCG@10": float(ndcg.mean()), "valid_HR@10": float(hit.double().mean())}
 
 
 def _checked_options(model: Any, dataset: Any, **options: Any) -> dict[str, Any]:
@@ -107,11 +216,20 @@ def _checked_options(model: Any, dataset: Any, **options: Any) -> dict[str, Any]
         "batch_size": check_int("batch_size", options["batch_size"]),
         "lr": check_float("lr", options["lr"], positive=True),
         "weight_decay": check_float("weight_decay", options["weight_decay"], minimum=0.0),
-        "loss": options["loss"],
+        "loss": resolve_loss(options["loss"], model.catalog.n_items),
+        "n_negatives": check_int("n_negatives", options["n_negatives"]),
+        "gbce_t": _unit("gbce_t", options["gbce_t"]),
         "patience": check_int("patience", options["patience"]),
         "seed": check_int("seed", options["seed"], minimum=0),
         "progress": check_bool("progress", options["progress"]),
     }
+
+
+def _unit(name: str, value: Any) -> float:
+    value = check_float(name, value, minimum=0.0)
+    if value > 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    return value
 
 
 def _diverged(epoch: int, best_epoch: int | None, lr: float) -> TrainingDivergedError | None:
@@ -139,7 +257,9 @@ def fit(
     batch_size: int = 128,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
-    loss: str = "ce",
+    loss: str = "auto",
+    n_negatives: int = 3000,
+    gbce_t: float = 0.75,
     patience: int = 3,
     seed: int = 0,
     progress: bool = True,
@@ -180,18 +300,22 @@ def fit(
         lr=lr,
         weight_decay=weight_decay,
         loss=loss,
+        n_negatives=n_negatives,
+        gbce_t=gbce_t,
         patience=patience,
         seed=seed,
         progress=progress,
     )
     dataset = dataset.aligned_to(model.catalog)
-    sequences = _training_pairs(dataset, model.config.max_len)
+    sequences = [s for s in dataset.train_sequences()]
     if not sequences:
         raise DataError(
             f"no user of the {dataset.n_users} has 2 or more training interactions: "
             "nothing to train on"
         )
-    has_valid = bool(dataset.split("valid"))
+    data = _left_padded(sequences, model.config.max_len + 1)
+    valid = _ValidationCases(dataset, model.config.max_len)
+    has_valid = bool(valid)
     generator = torch.Generator().manual_seed(options["seed"])
     optimizer = torch.optim.Adam(
         model.parameters(), lr=options["lr"], weight_decay=options["weight_decay"]
@@ -211,12 +335,12 @@ def fit(
             start = time.perf_counter()
             row = {
                 "epoch": epoch,
-                "loss": _train_epoch(model, sequences, optimizer, options, generator),
+                "loss": _train_epoch(model, data, optimizer, options, generator),
                 "valid_NDCG@10": math.nan,
                 "valid_HR@10": math.nan,
             }
             if has_valid and not math.isnan(row["loss"]):
-                row |= _validation(model, dataset)
+                row |= _validation(model, valid)
             row["seconds"] = time.perf_counter() - start
             rows.append(row)
             if math.isnan(row["loss"]):

@@ -6,6 +6,10 @@
 * :class:`OutputAttentionsSource`: models that return their attention, as Hugging Face
   models do with ``output_attentions=True``.
 * :class:`PrecomputedSource`: attention and recommendations computed elsewhere.
+
+Optional capabilities (:class:`ScoresHistories`, :class:`ScoresItems`,
+:class:`AttentionGradients`, :class:`FeatureOcclusion`, :class:`ListsUsers`) are
+protocols the explainer checks with ``isinstance``.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ from typing import Any
 from ..models import SASRec
 from .base import (
     AdapterError,
+    AttentionGradients,
     AttentionNotFoundError,
     AttentionSource,
+    FeatureOcclusion,
+    ListsUsers,
+    ScoresHistories,
+    ScoresItems,
     SourceOutput,
     can_rerun,
 )
@@ -43,12 +52,17 @@ def as_source(model: Any) -> AttentionSource:
 
 __all__ = [
     "AdapterError",
+    "AttentionGradients",
     "AttentionNotFoundError",
     "AttentionSource",
+    "FeatureOcclusion",
+    "ListsUsers",
     "MultiheadAttentionSource",
     "OutputAttentionsSource",
     "PrecomputedSource",
     "SASRecSource",
+    "ScoresHistories",
+    "ScoresItems",
     "SourceOutput",
     "as_source",
     "attention_table_to_arrays",

@@ -46,12 +46,10 @@ class AttentionSource(Protocol):
     re-run the model (occlusion, ERASER scores, gradient) and the widget offers no
     what-if editing. Read it with :func:`can_rerun`.
 
-    Optional methods, used when present (the explainer falls back to :meth:`run`):
-
-    * ``score(histories) -> [B, n_items + 1]``: scores only, no attention captured.
-    * ``score_items(histories, items) -> [B, len(items)]``: the scores of the given item
-      indices only (``score(histories)[:, items]``), for as many histories as asked in one
-      call (the source batches them), e.g. the leave-one-out variants of occlusion.
+    Optional capabilities, each a protocol below that the explainer asks for with
+    ``isinstance`` (it falls back to :meth:`run`, or NaN, without them):
+    :class:`ScoresHistories`, :class:`ScoresItems`, :class:`AttentionGradients`,
+    :class:`FeatureOcclusion` and :class:`ListsUsers`.
     """
 
     catalog: Catalog
@@ -61,6 +59,55 @@ class AttentionSource(Protocol):
     def run(self, histories: Sequence[np.ndarray]) -> SourceOutput:
         """Scores and attention for a batch of dense-index histories (oldest first)."""
         ...
+
+
+@runtime_checkable
+class ScoresHistories(Protocol):
+    """A source that scores histories without capturing attention (one plain pass)."""
+
+    def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """``[len(histories), n_items + 1]`` next-item scores."""
+        ...
+
+
+@runtime_checkable
+class ScoresItems(Protocol):
+    """A source that scores chosen items only, e.g. the target in occlusion's variants."""
+
+    def score_items(self, histories: Sequence[np.ndarray], items: Sequence[int]) -> np.ndarray:
+        """``[len(histories), len(items)]``: ``score(histories)[:, items]``, as many
+        histories as asked in one call (the source batches them)."""
+        ...
+
+
+@runtime_checkable
+class AttentionGradients(Protocol):
+    """A source that differentiates one item's score with respect to its attention."""
+
+    def attention_gradients(
+        self, history: np.ndarray, target: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(attention, gradient)`` of one history, both ``[L, H, n, n]``: the attention
+        of the pass that scored ``target`` and ``∂ score[target] / ∂ attention``; ``None``
+        when the model gives no gradient (its scores or attention are not in the graph)."""
+        ...
+
+
+@runtime_checkable
+class FeatureOcclusion(Protocol):
+    """A source whose items have feature fields that can be replaced by "unknown"."""
+
+    def feature_occlusion(self, history: np.ndarray, target: int) -> np.ndarray:
+        """``[n, F - 1]`` drop of the target's score when one field of one history item
+        becomes "unknown" (columns: :attr:`AttentionSource.field_names` after ``item``)."""
+        ...
+
+
+@runtime_checkable
+class ListsUsers(Protocol):
+    """A source that answers for some users only (precomputed attention): ``users``."""
+
+    users: list[Any]
 
 
 def can_rerun(source: object) -> bool:

@@ -1,18 +1,25 @@
-"""The built-in SASRec as an AttentionSource."""
+"""The built-in SASRec as an AttentionSource, with every optional capability."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 
+from ..data.features import UNKNOWN
 from ..models import SASRec
 from .base import SourceOutput, model_lock
 
 
 class SASRecSource:
-    """Reads scores and attention straight from :class:`~attnwidget.SASRec`'s forward pass."""
+    """Reads scores and attention straight from :class:`~attnwidget.SASRec`'s forward pass.
+
+    Besides :meth:`run` it scores histories (:meth:`score`, :meth:`score_items`),
+    differentiates a score by the attention (:meth:`attention_gradients`) and replaces
+    feature fields by "unknown" (:meth:`feature_occlusion`); see ``sources.base``.
+    """
 
     def __init__(self, model: SASRec) -> None:
         self.model = model
@@ -20,15 +27,21 @@ class SASRecSource:
         self.max_len = model.config.max_len
         self.field_names = list(model.field_names)
 
-    @torch.no_grad()
-    def run(self, histories: Sequence[np.ndarray]) -> SourceOutput:
+    @contextlib.contextmanager
+    def _evaluating(self) -> Iterator[SASRec]:
+        """The model in eval mode, holding its lock; its training flag restored after."""
         with model_lock(self.model):
             was_training = self.model.training
             self.model.eval()
             try:
-                out = self.model(self.model.pad(histories))
+                yield self.model
             finally:
                 self.model.train(was_training)
+
+    @torch.no_grad()
+    def run(self, histories: Sequence[np.ndarray]) -> SourceOutput:
+        with self._evaluating() as model:
+            out = model(model.pad(histories))
         return SourceOutput(
             scores=out.scores.numpy(),
             attentions=torch.stack(out.attentions, dim=1).numpy(),
@@ -45,3 +58,40 @@ class SASRecSource:
         :meth:`SASRec.score_items <attnwidget.SASRec.score_items>`), e.g. for occlusion."""
         with model_lock(self.model):
             return self.model.score_items(histories, items)
+
+    def attention_gradients(
+        self, history: np.ndarray, target: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``[L, H, n, n]`` attention and ``∂ score[target] / ∂ attention`` of one history
+        (``None`` when the weights are frozen: no graph). The model's ``.grad`` are untouched."""
+        with self._evaluating() as model:
+            hidden, attentions, _ = model.encode(model.pad([history]))
+            score = hidden[0, -1] @ model.candidates()[target]
+            if not score.requires_grad:
+                return None
+            gradients = torch.autograd.grad(score, attentions)
+        return (
+            torch.stack(attentions, dim=1)[0].detach().numpy(),
+            torch.stack(gradients, dim=1)[0].numpy(),
+        )
+
+    def feature_occlusion(self, history: np.ndarray, target: int) -> np.ndarray:
+        """``[n, F]`` drop of the target's score when one field of one item becomes "unknown".
+
+        Column ``f`` is the feature field ``f`` (the item id is not a replaceable field).
+        """
+        with self._evaluating() as model, torch.no_grad():
+            n, n_fields = len(history), model.item_features.shape[1]
+            if n_fields == 0:
+                return np.zeros((n, 0))
+            batch = model.pad([history])
+            base = model.item_features[batch]
+            variants = [base]
+            for i in range(n):
+                for f in range(n_fields):
+                    changed = base.clone()
+                    changed[0, i, f] = UNKNOWN
+                    variants.append(changed)
+            out = model(batch.expand(len(variants), -1), torch.cat(variants), need_weights=False)
+            scores = out.scores[:, target].double()
+        return (scores[0] - scores[1:]).numpy().reshape(n, n_fields)

@@ -13,7 +13,9 @@ altogether (torch's "fast path"). :func:`capture_attention` therefore
 
 Turning the fast path off can change a fast-path model's outputs in the last float bits, so
 :class:`MultiheadAttentionSource` takes its scores from a plain forward pass and only the
-attention from the captured pass.
+attention from the captured pass. For gradient importance, one more hooked pass runs with
+autograd on and each module's output replaced by that of its per-head call, so the score
+can be differentiated by the captured weights.
 """
 
 from __future__ import annotations
@@ -139,18 +141,44 @@ def capture_attention(
         yield captured
 
 
+def _tracked(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """The call with query, key and value that autograd tracks: an input that does not
+    require a gradient (a frozen model's) becomes a detached copy that does, one per object."""
+    copies: dict[int, torch.Tensor] = {}
+
+    def tracked(value: Any) -> Any:
+        if not isinstance(value, torch.Tensor) or value.requires_grad:
+            return value
+        if not value.is_floating_point():
+            return value
+        return copies.setdefault(id(value), value.detach().requires_grad_())
+
+    names = ("query", "key", "value")
+    args = tuple(tracked(a) if i < 3 else a for i, a in enumerate(args))
+    return args, {k: tracked(v) if k in names else v for k, v in kwargs.items()}
+
+
 @contextlib.contextmanager
-def _capture(found: list[tuple[str, nn.Module]]) -> Iterator[list[tuple[str, torch.Tensor]]]:
-    """:func:`capture_attention` on modules already found."""
+def _capture(
+    found: list[tuple[str, nn.Module]], *, in_graph: bool = False
+) -> Iterator[list[tuple[str, torch.Tensor]]]:
+    """:func:`capture_attention` on modules already found.
+
+    With ``in_graph`` (autograd on), each hooked module's output is replaced by that of the
+    per-head call, so the recorded weights are the ones the model's output was computed
+    from (the same values up to float rounding): the output can be differentiated by them.
+    """
     captured: list[tuple[str, torch.Tensor]] = []
 
     def hook_for(name: str):
-        def hook(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        def hook(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> Any:
             call_args, call_kwargs = _per_head_call(module, args, kwargs)
+            if in_graph:
+                call_args, call_kwargs = _tracked(call_args, call_kwargs)
             query = call_args[0] if call_args else next(iter(call_kwargs.values()), None)
             cuda = [query.device] if isinstance(query, torch.Tensor) and query.is_cuda else []
             # The extra call must not move the random state the model's own dropout uses.
-            with torch.random.fork_rng(devices=cuda), torch.no_grad():
+            with torch.random.fork_rng(devices=cuda), torch.set_grad_enabled(in_graph):
                 result = module.forward(*call_args, **call_kwargs)
             weights = result[1] if isinstance(result, tuple) and len(result) > 1 else None
             if not isinstance(weights, torch.Tensor):
@@ -158,8 +186,11 @@ def _capture(found: list[tuple[str, nn.Module]]) -> Iterator[list[tuple[str, tor
                     f"attention module {name!r} ({type(module).__name__}) returned no weights "
                     "with need_weights=True"
                 )
-            weights = weights.detach()
+            weights = weights if in_graph else weights.detach()
             captured.append((name, weights.unsqueeze(0) if weights.dim() == 3 else weights))
+            if in_graph and isinstance(output, tuple) and output:
+                return (result[0], *output[1:])
+            return None
 
         return hook
 
@@ -180,8 +211,10 @@ class MultiheadAttentionSource(TorchModelSource):
     Each layer of the explanation is one call of a hooked attention module, in the order
     they ran (a module called twice gives two layers). Scores come from a plain forward
     pass, so they are exactly what the model computes; attention from a second, hooked
-    pass (see :func:`capture_attention`). The model is left exactly as it was: hooks
-    removed, fast-path flag and each module's train/eval mode restored.
+    pass (see :func:`capture_attention`), and the target's gradient by the attention from
+    a pass in autograd's graph (:meth:`attention_gradients`). The model is left exactly as
+    it was: hooks removed, fast-path flag, each module's train/eval mode and the
+    parameters' ``.grad`` restored.
 
     Args:
         model: an ``nn.Module`` holding one or more ``nn.MultiheadAttention``.
@@ -228,9 +261,18 @@ class MultiheadAttentionSource(TorchModelSource):
         output = self.predict(batch)
         with _capture(self.modules) as captured:
             self.predict(batch)
+        return output, self._layers(captured)
+
+    def forward_in_graph(self, batch: torch.Tensor) -> tuple[Any, list[torch.Tensor]]:
+        """One hooked pass whose output is computed from the captured weights."""
+        with _capture(self.modules, in_graph=True) as captured:
+            output = self.predict(batch)
+        return output, self._layers(captured)
+
+    def _layers(self, captured: list[tuple[str, torch.Tensor]]) -> list[torch.Tensor]:
         if not captured:
             names = ", ".join(name for name, _ in self.modules)
             raise AttentionNotFoundError(
                 f"none of the hooked attention modules ({names}) ran during the forward pass"
             )
-        return output, [weights for _, weights in captured]
+        return [weights for _, weights in captured]

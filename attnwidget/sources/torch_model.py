@@ -56,14 +56,15 @@ def call_model(model: Callable[..., Any], inputs: Any, **extra: Any) -> Any:
 
 
 @contextlib.contextmanager
-def eval_mode(model: Any) -> Iterator[None]:
-    """Every submodule in eval mode and no autograd; each module's own flag restored after."""
+def eval_mode(model: Any, *, grad: bool = False) -> Iterator[None]:
+    """Every submodule in eval mode, autograd on only with ``grad``; each module's own
+    flag restored after."""
     modules = list(model.modules()) if isinstance(model, nn.Module) else []
     flags = [m.training for m in modules]
     try:
         if isinstance(model, nn.Module):
             model.eval()
-        with torch.no_grad():
+        with torch.set_grad_enabled(grad):
             yield
     finally:
         for module, flag in zip(modules, flags, strict=True):
@@ -117,6 +118,13 @@ def _as_tensor(value: Any, what: str) -> torch.Tensor:
     if value.is_complex():
         raise AdapterError(f"{what} is a complex tensor; expected real numbers")
     return value.detach().to("cpu", torch.float32)
+
+
+def _computed(weights: torch.Tensor) -> torch.Tensor:
+    """The tensor the model computed with: for a reshaped view (``nn.MultiheadAttention``
+    returns its weights as a ``view`` made after using them), its base."""
+    base = weights._base
+    return base if base is not None and base.numel() == weights.numel() else weights
 
 
 class TorchModelSource:
@@ -179,6 +187,11 @@ class TorchModelSource:
         """The model's output for a padded batch and its attention, one tensor per layer."""
         raise NotImplementedError
 
+    def forward_in_graph(self, batch: torch.Tensor) -> tuple[Any, list[torch.Tensor]]:
+        """As :meth:`forward`, run with autograd on, the attention being the weights the
+        output was computed from (so the output can be differentiated by them)."""
+        return self.forward(batch)
+
     # --- shared ----------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
@@ -234,6 +247,44 @@ class TorchModelSource:
                 scores[group] = self._scores(self.predict(batch), len(group))
         return scores
 
+    def attention_gradients(
+        self, history: np.ndarray, target: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``[L, H, n, n]`` attention and ``∂ score[target] / ∂ attention`` of one history.
+
+        ``to_attention`` is applied to the gradient as to the weights (a choice of positions,
+        such as dropping ``[CLS]``). ``None`` when the model gives no gradient: ``to_scores``
+        returns no tensor in the graph, or no layer's attention is in it. Parameters' ``.grad``
+        are left as they were.
+        """
+        batch = self.pad([history])
+        with model_lock(self.model), eval_mode(self.model, grad=True):
+            output, layers = self.forward_in_graph(batch)
+            scores = guarded("to_scores(output)", self.to_scores, output)
+            tracked = [
+                i for i, w in enumerate(layers) if isinstance(w, torch.Tensor) and w.requires_grad
+            ]
+            if not (isinstance(scores, torch.Tensor) and scores.requires_grad and tracked):
+                return None
+            column = target - 1 if scores.shape[-1] == self.catalog.n_items else target
+            found = torch.autograd.grad(
+                scores[0, column], [_computed(layers[i]) for i in tracked], allow_unused=True
+            )
+        if all(g is None for g in found):
+            return None
+        by_layer = {
+            i: None if g is None else g.reshape(layers[i].shape)
+            for i, g in zip(tracked, found, strict=True)
+        }
+        gradients = [
+            g
+            if (g := by_layer.get(i)) is not None
+            else torch.zeros(_as_tensor(w, "attention").shape)
+            for i, w in enumerate(layers)
+        ]
+        attention = self._attention(layers, batch.shape)
+        return attention[0], self._attention(gradients, batch.shape, check=False)[0]
+
     def predict(self, batch: torch.Tensor, **extra: Any) -> Any:
         """The model's output for a padded batch: ``model(to_input(batch), **extra)``.
 
@@ -282,7 +333,10 @@ class TorchModelSource:
         scores[:, 0] = -np.inf
         return scores
 
-    def _attention(self, layers: Sequence[Any], shape: torch.Size) -> np.ndarray:
+    def _attention(
+        self, layers: Sequence[Any], shape: torch.Size, *, check: bool = True
+    ) -> np.ndarray:
+        """``[B, L, H, n, n]`` from per-layer weights (or, without ``check``, gradients)."""
         b, n = shape
         if not layers:
             raise AttentionNotFoundError("the model gave no attention weights")
@@ -298,9 +352,10 @@ class TorchModelSource:
                     f"[{b}, heads, {n}, {n}] over the {n} history positions (use modules=... to "
                     "pick self-attention modules, or to_attention=... to drop extra tokens)"
                 )
-            check_weights(
-                weights.numpy(), f"attention of layer {number}", axes=BATCH_AXES, allow_nan=True
-            )
+            if check:
+                check_weights(
+                    weights.numpy(), f"attention of layer {number}", axes=BATCH_AXES, allow_nan=True
+                )
             out.append(weights)
         if len({w.shape for w in out}) > 1:
             shapes = ", ".join(str(tuple(w.shape)) for w in out)

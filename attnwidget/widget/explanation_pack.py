@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 from ..data import Catalog
-from ..explain import METHODS, Agreement, Explanation, kendall_tau, top1_agreement
+from ..explain import (
+    METHODS,
+    Agreement,
+    Explanation,
+    default_method,
+    disagreement_note,
+)
 from . import log12
 from .payload import encode_pack, mark_nonfinite
 
@@ -52,50 +58,6 @@ def _scored(expl: Explanation, index: int) -> dict[str, Any]:
     return {**_item(expl, index), "score": score if math.isfinite(score) else None}
 
 
-def user_agreement(expl: Explanation) -> dict[str, dict[str, float]]:
-    """Kendall τ and top-1 agreement of each method with occlusion, for this explanation
-    (NaN while occlusion is not computed yet)."""
-    ready = expl.has_importance("occlusion")
-    occlusion = expl.method_importance("occlusion") if ready else None
-    return {
-        m: {
-            "kendall_tau": kendall_tau(expl.method_importance(m), occlusion) if ready else math.nan,
-            "top1_agreement": (
-                top1_agreement(expl.method_importance(m), occlusion) if ready else math.nan
-            ),
-        }
-        for m in METHODS
-    }
-
-
-def default_method(agreement: Agreement) -> str:
-    """The method (other than occlusion itself) with the highest mean Kendall τ."""
-    candidates = {
-        m: a["kendall_tau"]
-        for m, a in agreement.items()
-        if m != "occlusion" and a["kendall_tau"] is not None and math.isfinite(a["kendall_tau"])
-    }
-    return max(candidates, key=candidates.get) if candidates else "attention"
-
-
-def disagreement_note(expl: Explanation) -> str | None:
-    """A sentence when raw attention and occlusion blame different history items."""
-    if not expl.has_importance("occlusion"):
-        return None
-    attention = expl.method_importance("attention")
-    occlusion = expl.method_importance("occlusion")
-    if not (np.isfinite(attention).any() and np.isfinite(occlusion).any()):
-        return None
-    a, o = int(np.nanargmax(attention)), int(np.nanargmax(occlusion))
-    if a == o:
-        return None
-    title = expl.catalog.title
-    return (
-        f"Raw attention ranks '{title(int(expl.history[a]))}' first, but removing "
-        f"'{title(int(expl.history[o]))}' lowers the score of '{title(expl.target)}' most."
-    )
-
-
 def what_if_summary(original: Explanation, edited: Explanation) -> dict[str, Any]:
     """The edited history's change from the original: which recommendations entered or left."""
     before = [int(i) for i in original.recommendations]
@@ -131,7 +93,7 @@ def explanation_header(
     computed: the why panel says so).
     """
     n_layers, n_heads = expl.attentions.shape[:2]
-    mine = user_agreement(expl)
+    mine = expl.agreement()
     model_level = dict(agreement) if agreement is not None else mine
     return {
         "user": "" if expl.user is None else str(expl.user),

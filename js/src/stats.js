@@ -1,23 +1,28 @@
 // Summary figures for one attention distribution (the prediction position's row).
-// NaN weights are skipped everywhere.
+// Non-finite weights are skipped everywhere. The figures are those of Python's
+// attnwidget.explain.distribution_stats: both are tested on tests/fixtures/stats_cases.json.
 
 /**
  * @param {ArrayLike<number>} weights
  * @returns {{count, missing, sum, entropy, entropyNorm, mse, std, max, argmax}}
- *   entropy in nats of the weights renormalised to sum 1; entropyNorm = entropy / ln(count)
- *   (null when count < 2); mse = mean squared deviation from the mean weight (uniformity:
- *   0 for a uniform row); std = its square root. Figures are null when count = 0.
+ *   count = finite weights, missing = the others. entropy in nats of the positive parts
+ *   renormalised to sum 1 (negative weights count as 0; no positive mass at all counts as
+ *   uniform); entropyNorm = entropy / ln(count) (null when count < 2); mse = mean squared
+ *   deviation from the mean weight (uniformity: 0 for a uniform row); std = its square
+ *   root. Figures are null when count = 0.
  */
 export function summarize(weights) {
   let count = 0;
   let sum = 0;
+  let positive = 0;
   let max = -Infinity;
   let argmax = -1;
   for (let i = 0; i < weights.length; i++) {
     const w = weights[i];
-    if (w !== w) continue;
+    if (!Number.isFinite(w)) continue;
     count++;
     sum += w;
+    if (w > 0) positive += w;
     if (w > max) [max, argmax] = [w, i];
   }
   const missing = weights.length - count;
@@ -25,13 +30,13 @@ export function summarize(weights) {
     return { count, missing, sum: 0, entropy: null, entropyNorm: null, mse: null, std: null, max: null, argmax };
   }
   const mean = sum / count;
-  let entropy = 0;
+  let entropy = positive > 0 ? 0 : Math.log(count);
   let sq = 0;
   for (let i = 0; i < weights.length; i++) {
     const w = weights[i];
-    if (w !== w) continue;
+    if (!Number.isFinite(w)) continue;
     sq += (w - mean) ** 2;
-    if (w > 0 && sum > 0) entropy -= (w / sum) * Math.log(w / sum);
+    if (w > 0) entropy -= (w / positive) * Math.log(w / positive);
   }
   const mse = sq / count;
   const entropyNorm = count > 1 ? entropy / Math.log(count) : null;
@@ -41,6 +46,6 @@ export function summarize(weights) {
 /** Sum of the finite weights at the given positions. */
 export function sumAt(weights, positions) {
   let total = 0;
-  for (const p of positions) if (p >= 0 && p < weights.length && weights[p] === weights[p]) total += weights[p];
+  for (const p of positions) if (p >= 0 && p < weights.length && Number.isFinite(weights[p])) total += weights[p];
   return total;
 }

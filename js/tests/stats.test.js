@@ -1,5 +1,22 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sumAt, summarize } from "../src/stats.js";
+
+// The cases Python's distribution_stats is tested on too (tests/explain/test_stats_cases.py).
+const { cases } = JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "stats_cases.json"), "utf8"));
+const KEYS = { entropy: "entropy", normalized_entropy: "entropyNorm", mse: "mse", std: "std" };
+
+describe("summarize on the cases shared with Python", () => {
+  it.each(cases.map((c) => [c.name, c]))("%s", (_name, { weights, expected }) => {
+    const st = summarize(weights.map(Number)); // "NaN", "Infinity", "-Infinity" -> numbers
+    for (const [key, value] of Object.entries(expected)) {
+      if (value === null) expect(st[KEYS[key]], key).toBeNull();
+      else expect(st[KEYS[key]], key).toBeCloseTo(value, 12);
+    }
+    expect(st.count + st.missing).toBe(weights.length);
+  });
+});
 
 describe("summarize", () => {
   it("gives maximal entropy and zero spread for a uniform row", () => {
@@ -53,5 +70,6 @@ describe("sumAt", () => {
   it("sums selected weights, ignoring NaN and out-of-range positions", () => {
     expect(sumAt([0.1, 0.2, NaN, 0.4], new Set([1, 2, 3, 9, -1]))).toBeCloseTo(0.6, 12);
     expect(sumAt([0.1], [])).toBe(0);
+    expect(sumAt([Infinity, 0.5], [0, 1])).toBe(0.5);
   });
 });

@@ -9,8 +9,7 @@ from attnwidget.explain import (
     planted_cause_hits,
     top1_agreement,
 )
-from attnwidget.explain.importance import feature_occlusion
-from attnwidget.sources import SourceOutput
+from attnwidget.sources import SASRecSource, SourceOutput
 
 
 class AdditiveSource:
@@ -92,7 +91,7 @@ def test_importance_table_has_every_method_by_history_position(trained, shop):
 
 def test_feature_occlusion_replaces_one_field_by_unknown(trained, shop):
     expl = explain(trained, shop, shop.users[1])
-    drops = feature_occlusion(trained, expl.history, expl.target)
+    drops = SASRecSource(trained).feature_occlusion(expl.history, expl.target)
     assert drops.shape == (len(expl.history), 3)
     import torch
 

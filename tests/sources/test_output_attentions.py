@@ -85,6 +85,20 @@ def test_explain_reads_the_returned_attention():
     assert np.isfinite(expl.importance["occlusion"]).all()
 
 
+def test_gradient_importance_of_a_returned_attention_layer():
+    # One layer, score = Σ_j A[-1, j] x_j · e_target: ∂score/∂A[-1, j] = x_j · e_target, so
+    # the relevance of item j is (A[-1, j] · x_j · e_target)⁺.
+    data = dataset({"ann": [3, 1, 4, 1, 5]})
+    model = OneHeadReturner()
+    expl = explain(OutputAttentionsSource(model, data, max_len=5), data, "ann")
+    emb = model.items.weight.detach().numpy().astype(np.float64)
+    products = emb[[3, 1, 4, 1, 5]] @ emb[expl.target]
+    expected = np.clip(by_hand(model, [3, 1, 4, 1, 5])[0, 0, -1] * products, 0, None)
+    assert expected.max() > 1e-3
+    np.testing.assert_allclose(expl.importance["gradient"], expected, rtol=1e-4, atol=1e-7)
+    assert model.training and all(p.grad is None for p in model.parameters())
+
+
 def test_a_model_that_returns_no_attention_is_a_clear_error():
     def no_attention(input_ids, attention_mask=None, output_attentions=False):
         return {"logits": torch.zeros(input_ids.shape[0], N_ITEMS + 1)}

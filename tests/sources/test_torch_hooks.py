@@ -69,6 +69,13 @@ class TinyEncoderRec(nn.Module):
 @torch.no_grad()
 def by_hand(model: TinyEncoderRec, items: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Attention ``[L, H, n, n]`` and scores of one history, written out in float64."""
+    attentions, scores = in_float64(model, items)
+    return torch.stack(attentions).numpy(), scores.numpy()
+
+
+def in_float64(model: TinyEncoderRec, items: list[int]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The model's pass written out in float64: per-layer ``[H, n, n]`` weights and the
+    scores, both in autograd's graph when gradients are on."""
 
     def linear(x, module):
         return x @ module.weight.double().T + module.bias.double()
@@ -104,8 +111,21 @@ def by_hand(model: TinyEncoderRec, items: list[int]) -> tuple[np.ndarray, np.nda
             x = layer_norm(x + out, layer.norm1)
             x = layer_norm(x + feed_forward(x), layer.norm2)
         attentions.append(weights)
-    scores = x[-1] @ model.items.weight.double().T
-    return torch.stack(attentions).numpy(), scores.numpy()
+    return attentions, x[-1] @ model.items.weight.double().T
+
+
+def relevance_by_hand(model: TinyEncoderRec, items: list[int], target: int) -> np.ndarray:
+    """Gradient-weighted attention relevance of the float64 pass: per layer
+    ``mean_heads((A ⊙ ∂score/∂A)⁺)`` folded into ``R = I`` as ``R + Ā R``; the last row,
+    without its self term."""
+    attentions, scores = in_float64(model, items)
+    gradients = torch.autograd.grad(scores[target], attentions)
+    relevance = torch.eye(len(items), dtype=torch.float64)
+    for a, g in zip(attentions, gradients, strict=True):
+        relevance = relevance + (a * g).clamp(min=0).mean(0) @ relevance
+    row = relevance[-1].detach().numpy().copy()
+    row[-1] -= 1.0
+    return row
 
 
 def no_hooks_left(model: nn.Module) -> bool:
@@ -154,6 +174,43 @@ def test_batched_left_padding_gives_the_same_attention_for_a_model_that_masks_pa
         attention, _ = by_hand(model, history)
         np.testing.assert_allclose(one_by_one.attentions[b, :, :, -m:, -m:], attention, atol=1e-6)
     np.testing.assert_allclose(together.scores[:, 1:], one_by_one.scores[:, 1:], atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- gradient
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"batch_first": True, "causal": True},
+        {"batch_first": False, "causal": True},
+        {"batch_first": True, "causal": False, "norm_first": True},
+    ],
+    ids=["batch-first-causal", "sequence-first-causal", "norm-first-bidirectional"],
+)
+def test_gradient_importance_of_a_wrapped_encoder_equals_the_one_computed_by_hand(options):
+    model = TinyEncoderRec(**options).eval()
+    data = dataset({"ann": [3, 1, 4, 1, 5]})
+    expl = explain(MultiheadAttentionSource(model, data, max_len=8), data, "ann")
+    gradient = expl.importance["gradient"].to_numpy()
+    expected = relevance_by_hand(model, [3, 1, 4, 1, 5], expl.target)
+    assert np.abs(expected).max() > 1e-3  # the case checks something
+    np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-6)
+    assert no_hooks_left(model) and not model.training
+    assert all(p.grad is None for p in model.parameters())  # the model's gradients untouched
+
+
+def test_gradient_importance_works_for_a_frozen_model_and_is_nan_without_a_graph():
+    data = dataset({"ann": [3, 1, 4, 1, 5]})
+    model = TinyEncoderRec().eval()
+    trainable = explain(MultiheadAttentionSource(model, data, max_len=8), data, "ann")
+    model.requires_grad_(False)
+    frozen = explain(MultiheadAttentionSource(model, data, max_len=8), data, "ann")
+    np.testing.assert_allclose(
+        frozen.importance["gradient"], trainable.importance["gradient"], rtol=1e-5, atol=1e-7
+    )
+    as_numpy = MultiheadAttentionSource(
+        model, data, max_len=8, to_scores=lambda out: out.detach().numpy()
+    )
+    assert explain(as_numpy, data, "ann").importance["gradient"].isna().all()
 
 
 # --------------------------------------------------------------------- outputs bit for bit
@@ -305,7 +362,7 @@ def test_explain_and_the_explorer_accept_the_hooked_model():
     assert expl.attentions.shape == (LAYERS, HEADS, 4, 4) and expl.truncated
     table = expl.importance
     assert np.isfinite(table["occlusion"]).all() and np.isfinite(table["attention"]).all()
-    assert table["gradient"].isna().all()
+    assert np.isfinite(table["gradient"]).all()  # gradient-weighted attention works here too
     explorer = AttentionExplorer(source, data, k=3, agreement_users=3)
     header, arrays = decode_pack(explorer.payload)
     assert header["user"] == "ann" and header["n_layers"] == LAYERS
