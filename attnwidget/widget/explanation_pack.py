@@ -10,6 +10,7 @@ import numpy as np
 
 from ..data import Catalog
 from ..explain import (
+    METHOD_INFO,
     METHODS,
     Agreement,
     Explanation,
@@ -108,6 +109,7 @@ def explanation_header(
         "target": _scored(expl, expl.target),
         "importance": {
             "methods": list(METHODS),
+            "descriptions": {m: METHOD_INFO[m] for m in METHODS},
             "default": default_method(model_level),
             "agreement": model_level,
             "n_users": agreement_users if agreement is not None else 1,

@@ -1,17 +1,17 @@
 // View 7: "why this recommendation": importance of each history item for the top
-// recommendation by a method the user picks (attention / rollout / gradient / occlusion),
+// recommendation by a method the user picks (the methods and their descriptions come in
+// the pack header: header.importance.methods / .descriptions),
 // how well that method agrees with occlusion, and a note when raw attention and occlusion
 // blame different items. Each row can carry a remove button (what-if editing).
 import { cssAt, MISSING_CSS, NEGATIVE_CSS } from "./colors.js";
 import { card, fmt, h } from "./dom.js";
 import { createRoving } from "./keys.js";
 
-export const METHOD_INFO = {
-  attention: "attention from the prediction position, mean over layers and heads",
-  rollout: "attention rollout through all layers (prediction position)",
-  gradient: "gradient-weighted attention relevance",
-  occlusion: "drop of the recommendation's score when the item is left out",
-};
+/** What `method` measures, as the kernel describes it (header.importance.descriptions). */
+export function methodInfo(header, method) {
+  const text = header?.importance?.descriptions?.[method];
+  return typeof text === "string" ? text : "";
+}
 
 /** Kendall τ as text: two decimals with a real minus sign, "n/a" when missing. */
 export function fmtTau(value) {
@@ -196,7 +196,7 @@ export function createWhyView(links, on) {
     if (layout.zero > 0) notes.push("Negative = the recommendation's score goes up without the item.");
     missing.textContent = notes.join(" ");
     missing.hidden = notes.length === 0;
-    info.textContent = METHOD_INFO[method] ?? "";
+    info.textContent = methodInfo(expl.header, method);
     const text = agreementText(imp, method);
     modelLine.textContent = text.model;
     userLine.textContent = text.user;

@@ -30,6 +30,10 @@ const SHOWS = {
   target: (el) => el.querySelector(".aw-why .aw-card-head .aw-sub").textContent === "of Camera bag",
   importance: (el) => texts(el, "select.aw-method option").length === 4,
   "importance.methods": (el) => [...el.querySelectorAll("select.aw-method option")].map((o) => o.value).join() === "attention,rollout,gradient,occlusion",
+  "importance.descriptions": (el) => {
+    const text = el.querySelector(".aw-why .aw-method-info").textContent;
+    return text !== "" && text === readHeader(fixture("sample.pack")).importance.descriptions.rollout;
+  },
   "importance.default": (el) => el.querySelector("select.aw-method").value === "rollout",
   "importance.agreement": (el) => el.querySelector(".aw-agreement-model").textContent.includes("Kendall τ vs occlusion 0.40"),
   "importance.n_users": (el) => el.querySelector(".aw-agreement-model").textContent.includes("mean over 30 users"),

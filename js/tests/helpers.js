@@ -1,8 +1,12 @@
 // Test helpers: fixtures on disk and packs built in JS (same layout as payload.py).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readHeader } from "../src/decode.js";
 
 export const fixture = (name) => new Uint8Array(readFileSync(join(import.meta.dirname, "fixtures", name)));
+
+/** The method descriptions the kernel sends (read from the encoder-made sample pack). */
+export const DESCRIPTIONS = readHeader(fixture("sample.pack")).importance.descriptions;
 
 const align8 = (n) => (n + 7) & ~7;
 
@@ -56,8 +60,6 @@ export function causal(L, H, n) {
   return out;
 }
 
-export const METHODS = ["attention", "rollout", "gradient", "occlusion"];
-
 /**
  * Importance values per method for n items: attention rising, rollout falling, gradient
  * all NaN, occlusion from -1 upwards (negative first item).
@@ -106,7 +108,7 @@ export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, ids, recs =
     const methods = Object.keys(values);
     const agreement = opts.agreement ?? { attention: { kendall_tau: 0.1, top1_agreement: 0.2 }, rollout: { kendall_tau: 0.4, top1_agreement: 0.47 }, gradient: { kendall_tau: null, top1_agreement: null }, occlusion: { kendall_tau: 1, top1_agreement: 1 } };
     header.target = recommendations[0] ?? null;
-    header.importance = { methods, default: opts.default ?? "rollout", agreement, user_agreement: opts.userAgreement ?? agreement, note: opts.note ?? null, ...(opts.nUsers !== undefined ? { n_users: opts.nUsers } : {}), ...(opts.pending ? { pending: opts.pending } : {}) };
+    header.importance = { methods, descriptions: DESCRIPTIONS, default: opts.default ?? "rollout", agreement, user_agreement: opts.userAgreement ?? agreement, note: opts.note ?? null, ...(opts.nUsers !== undefined ? { n_users: opts.nUsers } : {}), ...(opts.pending ? { pending: opts.pending } : {}) };
     arrays.importance = { dtype: "float32", shape: [methods.length, n], values: methods.flatMap((m) => Array.from(values[m])) };
   }
   header.editable = editable;

@@ -79,6 +79,7 @@ describe("why this recommendation", () => {
     expect(pos.querySelector(".aw-imp-bar").style.left).toBe("25%");
     expect(pos.style.getPropertyValue("--aw-zero")).toBe("25.00%");
     expect(el.querySelector(".aw-agreement").textContent).toMatch(/reference/);
+    expect(el.querySelector(".aw-method-info").textContent).toBe("drop of the recommendation's score when the item is left out");
     expect(el.querySelector(".aw-why-missing").textContent).toMatch(/1 item.*n\/a.*Negative/);
     // only positive finite importance becomes a graph edge
     expect([...el.querySelectorAll("svg.aw-graph .aw-link-why")]).toHaveLength(1);

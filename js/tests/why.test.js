@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Explanation } from "../src/explanation.js";
 import { importanceEdges } from "../src/graph-data.js";
 import { appendId, historyChange, removeAt } from "../src/what-if.js";
-import { agreementText, barLayout, fmtPercent, fmtTau } from "../src/why.js";
+import { agreementText, barLayout, fmtPercent, fmtTau, methodInfo } from "../src/why.js";
 import { encodePack, fixture, makePack } from "./helpers.js";
 
 describe("importance in the pack", () => {
@@ -23,6 +23,14 @@ describe("importance in the pack", () => {
     expect(e.pickMethod("")).toBe("rollout");
     expect(e.pickMethod("occlusion")).toBe("occlusion");
     expect(e.pickMethod("shap")).toBe("rollout");
+  });
+
+  it("describes each method as the kernel's header does, and nothing it does not describe", () => {
+    const { header } = Explanation.fromBytes(fixture("sample.pack"));
+    expect(methodInfo(header, "rollout")).toBe("attention rollout through all layers (prediction position)");
+    expect(methodInfo(header, "shap")).toBe("");
+    expect(methodInfo({ importance: { descriptions: { attention: 3 } } }, "attention")).toBe("");
+    expect(methodInfo(Explanation.fromBytes(makePack({ n: 3 })).header, "attention")).toBe("");
   });
 
   it("has no importance in an old pack, and warns about a malformed array", () => {
