@@ -23,8 +23,8 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
     eye = np.eye(n, dtype=np.float64)
     out = np.empty((attentions.shape[0], n, n), dtype=np.float64)
     current = eye
-    for layer, heads in enumerate(attentions.astype(np.float64)):
-        mixed = residual * eye + (1.0 - residual) * heads.mean(axis=0)
+    for layer, head_mean in enumerate(attentions.mean(axis=1, dtype=np.float64)):
+        mixed = residual * eye + (1.0 - residual) * head_mean
         mixed /= mixed.sum(axis=-1, keepdims=True)
         current = mixed @ current
         out[layer] = current

@@ -24,7 +24,6 @@ from .importance import (
     feature_occlusion,
     gradient_importance,
     occlusion_importance,
-    rollout_importance,
 )
 
 
@@ -104,8 +103,8 @@ class Explanation:
     def _compute_importance(self, method: str) -> np.ndarray:
         if method == "attention":
             return attention_importance(self.attentions)
-        if method == "rollout":
-            return rollout_importance(self.attentions)
+        if method == "rollout":  # rollout_importance, from the rollout already made
+            return self.rollout[-1, -1].copy()
         if method == "gradient":
             return gradient_importance(self.source, self.history, self.target)
         return occlusion_importance(self.source, self.history, self.target)

@@ -23,6 +23,9 @@ METHODS = tuple(METHOD_INFO)
 FAST_METHODS = ("attention", "rollout")
 """The methods read off the attention alone, with no extra pass of the model."""
 SCORE_BATCH = 32  # histories per forward pass when scoring variants (bounds memory)
+OCCLUSION_CHUNK = 16
+"""Occlusion variants per call of the source: the model is free between calls, so a user
+switch answered while occlusion runs in the background waits for one chunk at most."""
 
 
 def attention_importance(attentions: np.ndarray) -> np.ndarray:
@@ -56,7 +59,8 @@ def target_scores(source: AttentionSource, histories: list[np.ndarray], target: 
 
 
 def occlusion_importance(source: AttentionSource, history: np.ndarray, target: int) -> np.ndarray:
-    """Drop of the target's score when each history item is left out (one batched pass).
+    """Drop of the target's score when each history item is left out (batched passes of
+    ``OCCLUSION_CHUNK`` variants).
 
     A one-item history has nothing left to score without it: its importance is NaN, and so
     is every item's for a source that cannot re-run histories (``can_rerun`` False).
@@ -66,7 +70,9 @@ def occlusion_importance(source: AttentionSource, history: np.ndarray, target: i
         return np.full(n, np.nan)
     full = target_scores(source, [history], target)[0]
     without = [np.delete(history, i) for i in range(n)]
-    return full - target_scores(source, without, target)
+    chunks = range(0, n, OCCLUSION_CHUNK)
+    drops = [target_scores(source, without[i : i + OCCLUSION_CHUNK], target) for i in chunks]
+    return full - np.concatenate(drops)
 
 
 def gradient_importance(source: AttentionSource, history: np.ndarray, target: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..data import Catalog
 from ..errors import AttnWidgetError
+from ..foreground import PriorityLock
 
 
 @dataclass
@@ -125,15 +126,16 @@ class AdapterError(AttnWidgetError, TypeError):
     is not an array. The original error, if any, is chained as ``__cause__``."""
 
 
-_MODEL_LOCKS: WeakKeyDictionary[Any, threading.RLock] = WeakKeyDictionary()
+_MODEL_LOCKS: WeakKeyDictionary[Any, PriorityLock] = WeakKeyDictionary()
 _GUARD = threading.Lock()
 
 
-def model_lock(model: Any) -> threading.RLock:
+def model_lock(model: Any) -> PriorityLock:
     """The lock that serialises runs of ``model`` across threads (the explorer computes
-    occlusion in the background): hooks and train/eval switches are not thread-safe."""
+    occlusion in the background): hooks and train/eval switches are not thread-safe.
+    The kernel's own runs get it before background ones (see :mod:`attnwidget.foreground`)."""
     with _GUARD:
         lock = _MODEL_LOCKS.get(model)
         if lock is None:
-            lock = _MODEL_LOCKS[model] = threading.RLock()
+            lock = _MODEL_LOCKS[model] = PriorityLock()
         return lock

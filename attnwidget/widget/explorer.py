@@ -31,6 +31,7 @@ from ..explain import (
     method_agreement,
     sample_users,
 )
+from ..foreground import foreground, mark_background
 from ..sources import as_source, can_rerun
 from .anonymize import Pseudonyms
 from .bundle import CSS, bundle
@@ -70,9 +71,11 @@ BROWSER_TRAITS = (
 
 
 def _yield_to_the_kernel() -> None:
-    """Lower a background thread's priority (Linux: its nice value, inherited by the torch
-    threads it starts), so that its occlusion and explaining ahead never slow down the
-    kernel's answer to the browser, the server or the browser itself on a small machine."""
+    """Make a thread background work: its model runs wait while the kernel answers the
+    browser (:mod:`attnwidget.foreground`), and on Linux its nice value (inherited by the
+    torch threads it starts) is lowered, so that occlusion and explaining ahead never slow
+    down the kernel's answer, the server or the browser itself on a small machine."""
+    mark_background()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
@@ -320,9 +323,13 @@ class AttentionExplorer(anywidget.AnyWidget):
     def _show_agreement(self) -> None:
         """Re-send the complete view shown now, with the model-level agreement."""
         with self._lock:
-            if self._view is None or self.status:  # a fast pack: its completion includes it
+            view, options, number = self._view, self._view_options, self._shown_count
+            if view is None or self.status:  # a fast pack: its completion includes it
                 return
-            self.payload = self._pack(self._view, **self._view_options)
+        pack = self._pack(view, **options)  # not holding the lock: a user switch may need it
+        with self._lock:
+            if number == self._shown_count:
+                self.payload = pack
 
     # --- views: made before a change is accepted, shown after -----------------------------
     def _prepare(self, expl: Explanation, user: str | None = None, **options: Any) -> _View:
@@ -344,7 +351,8 @@ class AttentionExplorer(anywidget.AnyWidget):
         (``timing.kernel_ms``); any error is shown in ``error`` and raised as a TraitError."""
         started = time.perf_counter()
         try:
-            view = make(*args)
+            with foreground():
+                view = make(*args)
             header = read_header(view.pack)
             header["timing"] = {"kernel_ms": round((time.perf_counter() - started) * 1e3, 2)}
             view.pack = replace_header(view.pack, header)
@@ -367,18 +375,22 @@ class AttentionExplorer(anywidget.AnyWidget):
         """Show a prepared view; when it lacks occlusion, the complete pack follows from a
         background thread unless the view moved on."""
         self._view, self._view_options = view.expl, view.options
-        if view.complete:
-            if view.user is not None:
-                self._remember(view.user, view.expl)
-            number = self._display(view.pack)
-        else:
-            number = self._display(view.pack, "computing gradient and occlusion…")
+        if view.complete and view.user is not None:
+            self._remember(view.user, view.expl)
+        status = "" if view.complete else "computing gradient and occlusion…"
+        number = self._display(view.pack, status)
+        shown_at = time.monotonic()
+        # The next and previous users first (a step along the slider is then a cache hit),
+        # then what the shown view lacks, then the users two places away.
+        neighbours = self._neighbours(view.user) if view.user is not None else []
+        for user in neighbours[:2]:
+            self._worker.submit(self._explain_ahead, number, user)
+        if not view.complete:
             self._background = self._worker.submit(
-                self._complete, number, view.expl, view.user, view.options
+                self._complete, number, shown_at, view.expl, view.user, view.options
             )
-        if view.user is not None:
-            for user in self._neighbours(view.user):
-                self._worker.submit(self._explain_ahead, number, user)
+        for user in neighbours[2:]:
+            self._worker.submit(self._explain_ahead, number, user)
 
     def _neighbours(self, user: str) -> list[str]:
         """The users next to ``user`` on the slider, nearest first (after, then before)."""
@@ -404,12 +416,16 @@ class AttentionExplorer(anywidget.AnyWidget):
             while len(self._ahead) > 4 * PREFETCH:
                 self._ahead.pop(next(iter(self._ahead)))
 
-    def _complete(self, number: int, expl: Explanation, user: str | None, options: Any) -> None:
-        time.sleep(BACKGROUND_DELAY_S)  # let the fast pack travel and draw first
-        if number != self._shown_count:  # the view moved on before this started: skip
-            return
+    def _complete(
+        self, number: int, shown_at: float, expl: Explanation, user: str | None, options: Any
+    ) -> None:
+        time.sleep(max(0.0, shown_at + BACKGROUND_DELAY_S - time.monotonic()))  # let it draw
         version = self._agreement_version
         try:
+            for method in METHODS:  # each a model run: skip the rest once the view moved on
+                if number != self._shown_count:
+                    return
+                expl.method_importance(method)
             pack = self._pack(expl, **options)
         except Exception as err:  # shown in the widget, not lost in the thread
             with self._lock:
