@@ -4,6 +4,8 @@ from .data import Catalog, Dataset, load_csv, load_movielens, load_recbole
 from .datasets import synthetic_shop
 from .demo_model import demo_model
 from .errors import (
+    AdapterError,
+    AttentionNotFoundError,
     AttnWidgetError,
     CheckpointError,
     DataError,
@@ -13,6 +15,7 @@ from .errors import (
     NothingToRecommendError,
     NothingToRecommendWarning,
     NoValidationWarning,
+    PackError,
     TrainingDivergedError,
     TrainingDivergedWarning,
     UnknownItemError,
@@ -27,7 +30,6 @@ from .explain import (
     planted_cause_hits,
 )
 from .models import SASRec, SASRecConfig, fit
-from .sources import AdapterError, AttentionNotFoundError
 from .widget import AttentionExplorer, Dashboard, save_html
 
 __version__ = "0.1.0"
@@ -49,6 +51,7 @@ __all__ = [
     "NonFiniteScoresWarning",
     "NothingToRecommendError",
     "NothingToRecommendWarning",
+    "PackError",
     "PopularityBaseline",
     "SASRec",
     "SASRecConfig",

@@ -1,4 +1,9 @@
-"""Public exceptions and warnings. Each names the bad value and what was expected."""
+"""Public exceptions and warnings. Each names the bad value and what was expected.
+
+Every error class attnwidget defines is an :class:`AttnWidgetError`, and also the
+built-in error it stands for (``ValueError``, ``TypeError``, ``KeyError``; the widget's
+refused changes are ``traitlets.TraitError`` too, see ``attnwidget.widget.traits``).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,21 @@ class CheckpointError(AttnWidgetError, ValueError):
 
 class NothingToRecommendError(AttnWidgetError, ValueError):
     """No item can be recommended: the history covers the catalogue, or every score is NaN/-inf."""
+
+
+class PackError(AttnWidgetError, ValueError):
+    """Bytes that are not a pack or an archive, are cut short or come from a newer schema,
+    or an array that cannot be packed."""
+
+
+class AttentionNotFoundError(AttnWidgetError, TypeError):
+    """A model in which an adapter found no attention to capture, or no attention was returned."""
+
+
+class AdapterError(AttnWidgetError, TypeError):
+    """A model or adapter function (``to_input``, ``to_scores``, ``to_attention``) that does
+    not work as the adapter needs: not callable, raised an error, or returned something that
+    is not an array. The original error, if any, is chained as ``__cause__``."""
 
 
 class MissingDependencyError(AttnWidgetError, RuntimeError):

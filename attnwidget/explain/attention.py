@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import DataError
+
 
 def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarray:
     """Attention rollout (Abnar & Zuidema 2020) through each layer.
@@ -18,7 +20,7 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
         ``[L, n, n]``: entry ``l`` is the rollout through layers ``0..l``.
     """
     if attentions.ndim != 4 or attentions.shape[-1] != attentions.shape[-2]:
-        raise ValueError(f"attentions must be [layers, heads, n, n], got shape {attentions.shape}")
+        raise DataError(f"attentions must be [layers, heads, n, n], got shape {attentions.shape}")
     n = attentions.shape[-1]
     eye = np.eye(n, dtype=np.float64)
     out = np.empty((attentions.shape[0], n, n), dtype=np.float64)

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import AdapterError, AttentionNotFoundError
 from ..models import SASRec
 from .base import (
-    AdapterError,
     AttentionGradients,
-    AttentionNotFoundError,
     AttentionSource,
     FeatureOcclusion,
     ListsUsers,

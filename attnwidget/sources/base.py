@@ -11,7 +11,6 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from ..data import Catalog
-from ..errors import AttnWidgetError
 from ..foreground import PriorityLock
 
 
@@ -114,16 +113,6 @@ class ListsUsers(Protocol):
 def can_rerun(source: object) -> bool:
     """Whether ``source`` can score histories it has not seen (``can_rerun``, default True)."""
     return bool(getattr(source, "can_rerun", True))
-
-
-class AttentionNotFoundError(AttnWidgetError, TypeError):
-    """A model in which an adapter found no attention to capture, or no attention was returned."""
-
-
-class AdapterError(AttnWidgetError, TypeError):
-    """A model or adapter function (``to_input``, ``to_scores``, ``to_attention``) that does
-    not work as the adapter needs: not callable, raised an error, or returned something that
-    is not an array. The original error, if any, is chained as ``__cause__``."""
 
 
 _MODEL_LOCKS: WeakKeyDictionary[Any, PriorityLock] = WeakKeyDictionary()

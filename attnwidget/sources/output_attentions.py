@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from ..data import Catalog, Dataset
-from .base import AttentionNotFoundError
+from ..errors import AttentionNotFoundError
 from .torch_model import ToAttention, ToInput, TorchModelSource, ToScores
 
 

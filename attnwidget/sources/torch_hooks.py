@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ..data import Catalog, Dataset
-from .base import AttentionNotFoundError
+from ..errors import AttentionNotFoundError
 from .torch_model import ToAttention, ToInput, TorchModelSource, ToScores
 
 ATTENTION_TYPES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)

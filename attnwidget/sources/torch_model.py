@@ -17,8 +17,14 @@ from torch import nn
 
 from ..checks import check_int
 from ..data import Catalog, Dataset
-from ..errors import AttnWidgetError, DataError, EmptyHistoryError
-from .base import AdapterError, AttentionNotFoundError, SourceOutput, model_lock
+from ..errors import (
+    AdapterError,
+    AttentionNotFoundError,
+    AttnWidgetError,
+    DataError,
+    EmptyHistoryError,
+)
+from .base import SourceOutput, model_lock
 from .validate import check_weights
 
 BATCH_AXES = ("batch row", "head", "query", "key")

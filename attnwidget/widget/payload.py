@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import PackError
 from . import log12
 
 PACK_MAGIC = b"ATW1"
@@ -50,10 +51,6 @@ DTYPES: dict[str, np.dtype] = {
 }
 
 Buffer = bytes | bytearray | memoryview
-
-
-class PackError(ValueError):
-    """Raised when bytes are not a valid pack or archive."""
 
 
 def _align8(n: int) -> int:
