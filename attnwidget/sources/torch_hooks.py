@@ -151,7 +151,9 @@ def _tracked(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict
             return value
         if not value.is_floating_point():
             return value
-        return copies.setdefault(id(value), value.detach().requires_grad_())
+        if id(value) not in copies:
+            copies[id(value)] = value.detach().requires_grad_()
+        return copies[id(value)]
 
     names = ("query", "key", "value")
     args = tuple(tracked(a) if i < 3 else a for i, a in enumerate(args))

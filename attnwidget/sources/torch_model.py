@@ -278,14 +278,11 @@ class TorchModelSource:
             )
         if all(g is None for g in found):
             return None
-        by_layer = {
-            i: None if g is None else g.reshape(layers[i].shape)
-            for i, g in zip(tracked, found, strict=True)
-        }
-        gradients = [
-            g
-            if (g := by_layer.get(i)) is not None
-            else torch.zeros(_as_tensor(w, "attention").shape)
+        by_layer = dict(zip(tracked, found, strict=True))
+        gradients = [  # a layer the score does not depend on has a zero gradient
+            torch.zeros(_as_tensor(w, "attention").shape)
+            if by_layer.get(i) is None
+            else by_layer[i].reshape(w.shape)
             for i, w in enumerate(layers)
         ]
         attention = self._attention(layers, batch.shape)
