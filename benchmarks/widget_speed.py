@@ -38,8 +38,8 @@ import nbformat
 import torch
 
 import attnwidget as aw
+from attnwidget.explain import FAST_METHODS
 from attnwidget.widget.explanation_pack import explanation_pack
-from attnwidget.widget.explorer import FAST_METHODS
 from attnwidget.widget.payload import decode_pack
 
 SHOP = {"n_users": 40, "n_items": 2400, "min_len": 200, "max_len": 220, "seed": 0}

@@ -14,14 +14,8 @@ from traittypes import Array
 
 from ..checks import check_int
 from ..errors import AttnWidgetError, EmptyHistoryError
-from ..explain import distribution_stats
+from ..explain import distribution_stats, sample_users
 from .explorer import AttentionExplorer
-
-
-def sample_users(users: list[str], n_users: int, seed: int = 0) -> list[str]:
-    """Up to ``n_users`` of ``users``, drawn without replacement with ``seed``."""
-    rng = np.random.default_rng(seed)
-    return [users[i] for i in rng.choice(len(users), size=min(n_users, len(users)), replace=False)]
 
 
 def entropy_grid(explorer: AttentionExplorer, users: list[str]) -> np.ndarray:
@@ -30,14 +24,16 @@ def entropy_grid(explorer: AttentionExplorer, users: list[str]) -> np.ndarray:
     Only attention is needed, so a user with nothing left to recommend counts too; users
     with an empty history are skipped (an :class:`EmptyHistoryError` when all are empty).
     """
-    dataset, source = explorer.dataset, explorer.source
+    dataset, source, session = explorer.dataset, explorer.source, explorer.session
     grids = []
     for user in users:
-        history = dataset.sequence(user)[-source.max_len :]
-        if len(history) == 0:
-            continue
-        n = len(history)
-        rows = np.asarray(source.run([history]).attentions[0])[:, :, -1, -n:]
+        if (cached := session.cached(user)) is not None:  # explained already: no new run
+            rows = cached.attentions[:, :, -1, :]
+        else:
+            history = dataset.sequence(user)[-source.max_len :]
+            if len(history) == 0:
+                continue
+            rows = np.asarray(source.run([history]).attentions[0])[:, :, -1, -len(history) :]
         grids.append([[distribution_stats(h)["entropy"] for h in layer] for layer in rows])
     if not grids:
         raise EmptyHistoryError(f"none of the {len(users)} sampled users has a history")

@@ -66,7 +66,7 @@ def test_explanations_are_cached_per_user_with_a_bound(trained, shop):
     for user in shop.users[:6]:
         explorer.user = user
         explorer.wait()  # the complete explanation is cached when occlusion is done
-    assert list(explorer._cache) == shop.users[3:6]
+    assert explorer.session.cached_users() == shop.users[3:6]
     cached = explorer.explanation(shop.users[5])
     assert explorer.explanation(shop.users[5]) is cached
 
@@ -146,7 +146,7 @@ def test_the_explorer_shows_at_once_and_the_model_agreement_follows(trained, sho
         m: {k: pytest.approx(v, nan_ok=True) for k, v in a.items()}
         for m, a in explorer.agreement.items()
     }
-    sampled = [u for u in shop.users[:20] if explorer._cached(u) is not None]
+    sampled = [u for u in shop.users[:20] if explorer.session.cached(u) is not None]
     assert len(sampled) >= 5  # the sample's explanations are kept: switching to them is instant
     sent = payloads_sent(explorer)
     explorer.user = next(u for u in sampled if u != explorer.user)
@@ -174,16 +174,17 @@ def test_the_users_next_to_the_shown_one_are_explained_ahead(trained, shop):
     explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
     explorer.user = shop.users[10]
     explorer.wait()
-    explorer._worker.submit(lambda: None).result()  # the work queued behind the view is done
-    assert set(explorer._ahead) >= {shop.users[i] for i in (8, 9, 11, 12)}  # 2 either side
-    assert shop.users[14] not in explorer._ahead
+    explorer.session.idle()  # the work queued behind the view is done
+    ahead = explorer.session.ahead_users()
+    assert set(ahead) >= {shop.users[i] for i in (8, 9, 11, 12)}  # 2 either side
+    assert shop.users[14] not in ahead
     explained = []
-    explorer._explain = lambda user: explained.append(user)  # would be called when not ahead
+    explorer.session.explain = lambda user: explained.append(user)  # called when not ahead
     sent = payloads_sent(explorer)
     explorer.user = shop.users[11]
     assert explained == [] and sent[0][0]["user"] == shop.users[11]
     assert sent[0][0]["importance"]["pending"] == ["gradient", "occlusion"]
-    del explorer._explain
+    del explorer.session.explain
     explorer.wait()
     assert sent[-1][0]["user"] == shop.users[11] and sent[-1][0]["importance"]["pending"] == []
 

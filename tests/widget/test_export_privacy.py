@@ -61,7 +61,7 @@ def originals(explorer, users) -> set[str]:
     """Every user id, item id and title the exported users' packs name."""
     names = set(users)
     for user in users:
-        header = decode_pack(explorer._pack(explorer.explanation(user), editable=False))[0]
+        header = decode_pack(explorer.session.pack(explorer.explanation(user), editable=False))[0]
         for item in [*header["history"], *header["recommendations"], header["target"]]:
             names |= {str(item["id"]), item["title"]}
     return names
