@@ -69,8 +69,13 @@ new MutationObserver((records) => {
   if (aw.graph === null && document.querySelector("svg.aw-graph g.aw-node")) {
     aw.graph = performance.now();
   }
+  // A heatmap drawn before its view is attached (the html-manager page) is first seen added.
+  const drawn = (r) => r.type === "attributes"
+    ? r.target.matches?.("canvas.aw-seq-heatmap")
+    : aw.drawn === null
+      && [...r.addedNodes].some((n) => n.querySelector?.("canvas.aw-seq-heatmap[data-draw-count]"));
   for (const r of records) {
-    if (!r.target.matches?.("canvas.aw-seq-heatmap")) continue;
+    if (!drawn(r)) continue;
     aw.draws.push(performance.now());
     if (aw.drawn !== null) continue;
     aw.drawn = aw.draws[0];
