@@ -83,3 +83,17 @@ def test_sampled_protocol_ranks_among_101_candidates(trained, shop):
     assert (sampled["HR@10"] >= full["HR@10"]).all()  # 100 negatives are easier than all items
     with pytest.raises(ValueError, match="protocol"):
         evaluate(trained, shop, protocol="nope")
+
+
+def test_top_columns_match_a_stable_full_sort_with_ties_and_minus_inf():
+    from attnwidget.evaluate import top_columns
+
+    rng = np.random.default_rng(0)
+    for trial in range(50):
+        n, m = int(rng.integers(1, 300)), int(rng.integers(1, 25))
+        scores = rng.integers(0, 4, size=(6, n)).astype(float)  # many ties
+        if trial % 2:
+            scores = rng.random((6, n))
+        scores[rng.random((6, n)) < 0.3] = -np.inf
+        expected = np.argsort(-scores, axis=1, kind="stable")[:, :m]
+        np.testing.assert_array_equal(top_columns(scores, m), expected)

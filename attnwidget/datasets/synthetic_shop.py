@@ -21,8 +21,8 @@ Patterns (all driven by ``seed``):
   rule (picked at random) with probability ``p_rule``: at a random point of their history
   they buy the trigger, then 0–4 of the shop's most popular items, then the target, so the
   target comes 1–5 purchases after the trigger (uniformly) and the trigger sits 2–5
-  purchases back behind popular items in 80% of the cases. Nothing else leads to the
-  target, so a model that ranks it high must have looked back at the trigger.
+  purchases back behind popular items in 80% of the cases. Rule items are bought in no other
+  way, so a model that ranks it high must have looked back at the trigger.
   ``dataset.metadata["rules"]`` maps each rule trigger id to its target id. With
   3000 customers, ``rules=5`` and ``p_rule=0.3`` every rule is followed about 180 times.
   The rules draw from their own random stream: ``rules=0`` gives the shop of earlier
@@ -241,6 +241,8 @@ def synthetic_shop(
     rule_rng = np.random.default_rng([seed, 1])
     rule_pairs = _pick_rules(items, rules, rule_rng)
     popular = np.argsort(-weight, kind="stable")[: max(10, n_items // 50)]
+    reserved = np.zeros(n_items, dtype=bool)  # rule items are bought through their rule only
+    reserved[[i for pair in rule_pairs for i in pair]] = True
 
     rows = []
     for u in range(n_users):
@@ -268,7 +270,7 @@ def synthetic_shop(
                 bought[trigger] = bought[target] = True
             if episode is not None and start <= step < start + len(episode):
                 choice = episode[step - start]
-            elif step == due and not bought[pending]:
+            elif step == due and not (bought[pending] or reserved[pending]):
                 choice = pending
             else:
                 if rng.random() > 0.6:
@@ -279,7 +281,7 @@ def synthetic_shop(
                 in_tier = rng.random() < p_tier
                 score *= np.where((brands[pool] == brand[dept]) == loyal, 12.0, 1.0)
                 score *= np.where((tiers[pool] == tier) == in_tier, 12.0, 1.0)
-                score[bought[pool]] = 0.0
+                score[bought[pool] | reserved[pool]] = 0.0
                 if score.sum() == 0:
                     break
                 choice = int(rng.choice(pool, p=score / score.sum()))

@@ -146,12 +146,16 @@ def _train_epoch(
 
 
 class _ValidationCases:
-    """The validation split prepared once for :func:`_validation`: per batch of
-    :data:`VALID_BATCH` cases the model's inputs, the targets and every (case, item) of
+    """The validation split prepared once for :func:`_validation`, sorted by history length:
+    per batch of :data:`VALID_BATCH` cases the model's inputs, the targets and every (case, item) of
     the whole history (masked, as ``evaluate``'s ``exclude_seen`` does)."""
 
-    def __init__(self, dataset: Dataset, max_len: int) -> None:
+    def __init__(self, dataset: Dataset, max_len: int, limit: int | None, seed: int) -> None:
         cases = dataset.split("valid")
+        if limit is not None and len(cases) > limit:
+            keep = np.random.default_rng(seed).choice(len(cases), size=limit, replace=False)
+            cases = [cases[i] for i in keep]
+        cases = sorted(cases, key=lambda ex: len(ex.history))  # less padding per batch
         self.batches = []
         for i in range(0, len(cases), VALID_BATCH):
             part = cases[i : i + VALID_BATCH]
@@ -182,17 +186,16 @@ def _validation(model: SASRec, cases: _ValidationCases) -> dict[str, float]:
         items = model.candidates().T
         for inputs, targets, seen_rows, seen in cases.batches:
             scores = model._last_hidden(inputs) @ items
+            scores.nan_to_num_(nan=-math.inf, posinf=-math.inf)  # unrankable, as in evaluate
             scores[:, 0] = float("-inf")
-            scores = torch.where(torch.isnan(scores) | torch.isposinf(scores), -math.inf, scores)
-            rankable = rankable or bool(torch.isfinite(scores).any())
-            cols = torch.arange(len(targets))
-            target = scores[cols, targets]
             scores[seen_rows, seen] = float("-inf")
-            index = torch.arange(scores.shape[1])[None, :]
-            ahead = (scores > target[:, None]) | (
-                (scores == target[:, None]) & (index < targets[:, None])
-            )
-            rank = ahead.sum(1) + 1
+            target = scores[torch.arange(len(targets)), targets]
+            rankable = rankable or bool(scores.amax(1).isfinite().any())
+            rank = torch.count_nonzero(scores > target[:, None], dim=1) + 1
+            same = scores == target[:, None]
+            if int(torch.count_nonzero(same)) > len(targets):  # ties go to the lower item index
+                index = torch.arange(scores.shape[1])[None, :]
+                rank += torch.count_nonzero(same & (index < targets[:, None]), dim=1)
             rank[~torch.isfinite(target)] = scores.shape[1] - 1
             ranks.append(rank)
     if not rankable:
@@ -220,6 +223,9 @@ def _checked_options(model: Any, dataset: Any, **options: Any) -> dict[str, Any]
         "n_negatives": check_int("n_negatives", options["n_negatives"]),
         "gbce_t": _unit("gbce_t", options["gbce_t"]),
         "patience": check_int("patience", options["patience"]),
+        "valid_users": None
+        if options["valid_users"] is None
+        else check_int("valid_users", options["valid_users"]),
         "seed": check_int("seed", options["seed"], minimum=0),
         "progress": check_bool("progress", options["progress"]),
     }
@@ -261,6 +267,7 @@ def fit(
     n_negatives: int = 3000,
     gbce_t: float = 0.75,
     patience: int = 3,
+    valid_users: int | None = 10_000,
     seed: int = 0,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -303,6 +310,7 @@ def fit(
         n_negatives=n_negatives,
         gbce_t=gbce_t,
         patience=patience,
+        valid_users=valid_users,
         seed=seed,
         progress=progress,
     )
@@ -314,7 +322,7 @@ def fit(
             "nothing to train on"
         )
     data = _left_padded(sequences, model.config.max_len + 1)
-    valid = _ValidationCases(dataset, model.config.max_len)
+    valid = _ValidationCases(dataset, model.config.max_len, options["valid_users"], options["seed"])
     has_valid = bool(valid)
     generator = torch.Generator().manual_seed(options["seed"])
     optimizer = torch.optim.Adam(
@@ -371,5 +379,6 @@ def fit(
     table.attrs |= {
         "best_epoch": best_epoch,
         "selected_by": "valid_NDCG@10" if has_valid else "training loss",
+        "loss": options["loss"],
     }
     return table
