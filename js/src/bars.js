@@ -17,12 +17,22 @@ export function createBarsView(links) {
   let row = null;
   let yMax = 1;
   let selection = new Set();
-  const svg = s("svg", { class: "aw-bars-svg", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "attention of the prediction position" });
+  const svg = s("svg", {
+    class: "aw-bars-svg",
+    viewBox: `0 0 ${W} ${H}`,
+    role: "img",
+    "aria-label": "attention of the prediction position",
+  });
   const bands = s("g", { class: "aw-bands" });
   const bars = s("g", { class: "aw-bar-rects" });
   const uniform = s("line", { class: "aw-uniform", x1: M.left, x2: W - M.right });
   // in the left margin, like a y tick, so it never sits on the bars
-  const uniformText = s("text", { class: "aw-axis-text aw-uniform-text", x: M.left - 4, "text-anchor": "end", text: "uniform" });
+  const uniformText = s("text", {
+    class: "aw-axis-text aw-uniform-text",
+    x: M.left - 4,
+    "text-anchor": "end",
+    text: "uniform",
+  });
   const yTop = s("text", { class: "aw-axis-text", x: M.left - 4, y: M.top + 4, "text-anchor": "end" });
   svg.append(
     bands,
@@ -32,7 +42,13 @@ export function createBarsView(links) {
     uniformText,
     yTop,
     s("text", { class: "aw-axis-text", x: M.left - 4, y: M.top + PH, "text-anchor": "end", text: "0" }),
-    s("text", { class: "aw-axis-text", x: M.left + PW / 2, y: H - 4, "text-anchor": "middle", text: "history, oldest → newest (last = prediction position)" }),
+    s("text", {
+      class: "aw-axis-text",
+      x: M.left + PW / 2,
+      y: H - 4,
+      "text-anchor": "middle",
+      text: "history, oldest → newest (last = prediction position)",
+    }),
   );
   const plot = h("div", { class: "aw-bars" }, svg);
   const tip = tooltip(plot);
@@ -110,7 +126,7 @@ export function createBarsView(links) {
       for (let i = 0; i < n; i++) {
         const rect = bars.children[i];
         const w = row[i];
-        const missing = w !== w;
+        const missing = Number.isNaN(w);
         const top = missing ? M.top : yOf(Math.max(w, 0));
         rect.setAttribute("x", M.left + i * bw + gap / 2);
         rect.setAttribute("width", Math.max(bw - gap, 0.5));
@@ -120,7 +136,8 @@ export function createBarsView(links) {
         rect.setAttribute("fill-opacity", missing ? 0.35 : 1);
       }
       const uy = yOf(1 / n);
-      for (const [k, v] of [["y1", uy], ["y2", uy]]) uniform.setAttribute(k, v);
+      uniform.setAttribute("y1", uy);
+      uniform.setAttribute("y2", uy);
       // its baseline centred on the line, kept clear of the "max" and "0" ticks
       const low = M.top + 4 + TEXT_GAP;
       const high = M.top + PH - TEXT_GAP;
@@ -131,8 +148,12 @@ export function createBarsView(links) {
     highlight(lit, sel) {
       const bw = barWidth();
       bands.replaceChildren(
-        ...[...lit.positions].map((i) => s("rect", { class: "aw-band", x: M.left + i * bw, y: M.top, width: Math.max(bw, 2), height: PH })),
-        ...[...sel].map((i) => s("rect", { class: "aw-band-sel", x: M.left + i * bw, y: M.top + PH + 1, width: Math.max(bw, 2), height: 3 })),
+        ...[...lit.positions].map((i) =>
+          s("rect", { class: "aw-band", x: M.left + i * bw, y: M.top, width: Math.max(bw, 2), height: PH }),
+        ),
+        ...[...sel].map((i) =>
+          s("rect", { class: "aw-band-sel", x: M.left + i * bw, y: M.top + PH + 1, width: Math.max(bw, 2), height: 3 }),
+        ),
       );
       selection = sel;
       if (row) renderStats();

@@ -1,6 +1,7 @@
 // Sequential colour scale (viridis, 10 stops interpolated into a 256-entry lookup table)
 // and the colours shared by the views.
 
+// biome-ignore format: ten stops, five a row
 const VIRIDIS = [
   "#440154", "#482878", "#3e4a89", "#31688e", "#26828e",
   "#1f9e89", "#35b779", "#6dcd59", "#b4de2c", "#fde725",
@@ -34,7 +35,7 @@ export const LUT = (() => {
 
 /** [r, g, b] for t in [0, 1] (clamped); MISSING for NaN. */
 export function rgbAt(t) {
-  if (t !== t) return MISSING;
+  if (Number.isNaN(t)) return MISSING;
   const i = Math.round(Math.min(Math.max(t, 0), 1) * 255) * 3;
   return [LUT[i], LUT[i + 1], LUT[i + 2]];
 }
@@ -71,7 +72,7 @@ export function writePixels(values, cols, max, out, maskUpper = false, rowMax = 
       out[p + 3] = 0;
       continue;
     }
-    if (v !== v) {
+    if (Number.isNaN(v)) {
       out[p] = MISSING[0];
       out[p + 1] = MISSING[1];
       out[p + 2] = MISSING[2];

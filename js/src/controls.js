@@ -18,14 +18,21 @@ function toggle(className, text) {
  */
 export function createControls(on) {
   const user = slider("aw-user-slider", "user");
-  const userBox = h("input", { class: "aw-user-input", type: "text", spellcheck: "false", "aria-label": "user id", placeholder: "user id" });
+  const userBox = h("input", {
+    class: "aw-user-input",
+    type: "text",
+    spellcheck: "false",
+    "aria-label": "user id",
+    placeholder: "user id",
+  });
   const layer = slider("aw-layer-slider", "layer");
   const head = slider("aw-head-slider", "head");
   const rollout = toggle("aw-rollout-toggle", "rollout");
   const mean = toggle("aw-mean-toggle", "mean over heads");
   let users = [];
 
-  const group = (name, ...children) => h("div", { class: "aw-control" }, h("span", { class: "aw-control-name", text: name }), ...children);
+  const group = (name, ...children) =>
+    h("div", { class: "aw-control" }, h("span", { class: "aw-control-name", text: name }), ...children);
   const el = h(
     "div",
     { class: "aw-controls" },

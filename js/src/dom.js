@@ -30,7 +30,7 @@ export function truncate(text, max) {
 
 /** Format a weight compactly: 3 significant digits, "—" for null/NaN. */
 export function fmt(value, digits = 3) {
-  if (value === null || value === undefined || value !== value) return "—";
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
   if (value !== 0 && Math.abs(value) < 1e-3) return value.toExponential(1);
   return Number(value.toPrecision(digits)).toString();
 }
@@ -48,7 +48,13 @@ export function card(title, { className = "", exportLabel, exportWhat, onExport 
   const head = h("div", { class: "aw-card-head" }, h("span", { class: "aw-card-title", text: title }), sub);
   if (onExport) {
     const label = exportName(exportWhat ?? title.toLowerCase(), exportLabel);
-    const button = h("button", { class: "aw-export", type: "button", title: label, "aria-label": label, text: exportLabel });
+    const button = h("button", {
+      class: "aw-export",
+      type: "button",
+      title: label,
+      "aria-label": label,
+      text: exportLabel,
+    });
     button.addEventListener("click", onExport);
     head.append(button);
   }

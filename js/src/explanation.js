@@ -6,7 +6,7 @@ const asFloat = (a) => (a.data instanceof Float32Array ? a.data : Float32Array.f
 
 function countNaN(values) {
   let count = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) count++;
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) count++;
   return count;
 }
 
@@ -76,13 +76,14 @@ export class Explanation {
   constructor({ header, arrays }) {
     if (!Array.isArray(header.history)) throw new PackError('pack header has no "history" list');
     const seq = arrays.seq_attn;
-    if (!seq || seq.shape.length !== 4) throw new PackError('pack has no 4-d "seq_attn" array');
+    if (seq?.shape.length !== 4) throw new PackError('pack has no 4-d "seq_attn" array');
     this.header = header;
     this.user = String(header.user ?? "");
     this.history = header.history.map((item, i) => ({ ...item, label: label(item, i) }));
     this.recs = (header.recommendations ?? []).map((item, i) => ({ ...item, label: label(item, i) }));
     this.fields = (header.fields ?? ["item"]).map(String);
-    const n = (this.n = this.history.length);
+    this.n = this.history.length;
+    const n = this.n;
     const [L, H] = seq.shape;
     if (!(L >= 1 && H >= 1)) throw new PackError(`"seq_attn" needs at least one layer and head, got [${seq.shape}]`);
     this.L = L;
@@ -94,7 +95,7 @@ export class Explanation {
     this.warnings = (header.warnings ?? []).map(String);
     const missing = countNaN(this.seq) + (this.rollout ? countNaN(this.rollout) : 0);
     this.hasMissing = missing > 0 || (this.feat ? countNaN(this.feat) > 0 : false);
-    const explained = Object.keys(header.nonfinite ?? {});  // the kernel's own warning says it
+    const explained = Object.keys(header.nonfinite ?? {}); // the kernel's own warning says it
     const attentionNoted = ["seq_attn", "rollout", "feat_attn"].some((name) => explained.includes(name));
     if (this.hasMissing && !attentionNoted) {
       this.warnings.push("Some attention weights are NaN: drawn grey and left out of the statistics.");
@@ -154,14 +155,15 @@ export class Explanation {
       const base = (layer * this.H + h) * nn;
       for (let i = 0; i < nn; i++) {
         const v = this.seq[base + i];
-        if (v === v) {
+        if (!Number.isNaN(v)) {
           sum[i] += v;
           count[i]++;
         }
       }
     }
     for (let i = 0; i < nn; i++) sum[i] = count[i] ? sum[i] / count[i] : NaN;
-    return (this.means[layer] = sum);
+    this.means[layer] = sum;
+    return sum;
   }
 
   /** The prediction position's row (the last query) of an n x n matrix. */

@@ -30,6 +30,7 @@ export function exportCanvas(canvas, filename) {
   else download(out.toDataURL("image/png"), filename);
 }
 
+// biome-ignore format: a word list, filled to the width
 const STYLE_PROPS = [
   "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
   "opacity", "font-family", "font-size", "font-weight", "text-anchor", "dominant-baseline",

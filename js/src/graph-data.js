@@ -31,7 +31,7 @@ export function receivedMass(matrix, n) {
   for (let q = 0; q < n; q++) {
     for (let k = 0; k < n; k++) {
       const w = matrix[q * n + k];
-      if (w === w) mass[k] += w;
+      if (!Number.isNaN(w)) mass[k] += w;
     }
   }
   return mass;
@@ -48,7 +48,10 @@ export const edgesPerQuery = (n) => (n > 60 ? 1 : n > 25 ? 2 : 3);
  * light). layoutLinks add the top attention edges of the last layer's head mean, so the
  * layout stays put while the head/layer changes.
  */
-export function buildGraph(expl, { topK = edgesPerQuery(expl.n), minShare = expl.n > 50 ? 1 / expl.fields.length : 0 } = {}) {
+export function buildGraph(
+  expl,
+  { topK = edgesPerQuery(expl.n), minShare = expl.n > 50 ? 1 / expl.fields.length : 0 } = {},
+) {
   const nodes = [];
   const links = [];
   const features = new Map();
@@ -69,14 +72,21 @@ export function buildGraph(expl, { topK = edgesPerQuery(expl.n), minShare = expl
       const node = featureNode(field, value);
       const f = expl.fields.indexOf(field);
       const w = expl.feat && f >= 0 ? expl.feat[pos * expl.fields.length + f] : NaN;
-      if (w === w) node.mass += w;
+      if (!Number.isNaN(w)) node.mass += w;
       if (w < minShare) continue;
-      links.push({ id: `h${pos}|${node.id}`, kind: "feat", source: `h${pos}`, target: node.id, weight: w === w ? w : null });
+      links.push({
+        id: `h${pos}|${node.id}`,
+        kind: "feat",
+        source: `h${pos}`,
+        target: node.id,
+        weight: Number.isNaN(w) ? null : w,
+      });
     }
   });
   expl.recs.forEach((item, rank) => {
     nodes.push({ id: `r${rank}`, kind: "rec", rank, label: item.label });
-    if (expl.n) links.push({ id: `p|r${rank}`, kind: "rec", source: `h${expl.n - 1}`, target: `r${rank}`, weight: null });
+    if (expl.n)
+      links.push({ id: `p|r${rank}`, kind: "rec", source: `h${expl.n - 1}`, target: `r${rank}`, weight: null });
     for (const [field, value] of featureValues(item)) {
       const node = featureNode(field, value);
       links.push({ id: `r${rank}|${node.id}`, kind: "recfeat", source: `r${rank}`, target: node.id, weight: null });

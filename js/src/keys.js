@@ -3,11 +3,21 @@
 // for lists and grids (one tab stop per view; arrows move inside it; Enter/Space = click).
 
 /** Keys that move inside the widget (sliders, heatmap cells, lists, graph nodes). */
-export const MOVE_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
+export const MOVE_KEYS = new Set([
+  "ArrowUp",
+  "ArrowDown",
+  "ArrowLeft",
+  "ArrowRight",
+  "Home",
+  "End",
+  "PageUp",
+  "PageDown",
+]);
 /** Keys that act on what has focus: only kept from the notebook where they do something. */
 export const ACT_KEYS = new Set(["Enter", " ", "Delete", "Backspace"]);
 /** Where Enter/Space/Delete act: heatmaps, graph nodes, rows, buttons, boxes and menus. */
-export const ACTS_ON = "canvas, .aw-node, .aw-rec, .aw-imp-row, button, select, input[type=checkbox], input[type=text], input[type=search]";
+export const ACTS_ON =
+  "canvas, .aw-node, .aw-rec, .aw-imp-row, button, select, input[type=checkbox], input[type=text], input[type=search]";
 /** HANDLED_KEYS = both. */
 export const HANDLED_KEYS = new Set([...MOVE_KEYS, ...ACT_KEYS]);
 
@@ -60,7 +70,7 @@ export function isolateKeys(root) {
 /** Next index in a list of `count` items for `key` (null when the key does not move). */
 export function listMove(key, index, count, page = 10) {
   if (count <= 0) return null;
-  const at = index < 0 ? 0 : index;
+  const at = Math.max(index, 0);
   const clamp = (i) => Math.min(Math.max(i, 0), count - 1);
   switch (key) {
     case "ArrowDown":
@@ -90,6 +100,7 @@ export function gridMove(key, { row, col }, { rows, cols, lower = false, page = 
   if (rows <= 0 || cols <= 0) return null;
   let r = row;
   let c = col;
+  // biome-ignore format: one key a line
   switch (key) {
     case "ArrowDown": r++; break;
     case "ArrowUp": r--; break;
@@ -102,7 +113,7 @@ export function gridMove(key, { row, col }, { rows, cols, lower = false, page = 
     default: return null;
   }
   r = Math.min(Math.max(r, 0), rows - 1);
-  c = Math.min(Math.max(c, 0), (lower ? Math.min(r, cols - 1) : cols - 1));
+  c = Math.min(Math.max(c, 0), lower ? Math.min(r, cols - 1) : cols - 1);
   return { row: r, col: c };
 }
 
@@ -123,7 +134,9 @@ export function createRoving(container, { items, onActivate, onFocus = () => {},
   function refresh() {
     const all = list();
     if (current >= all.length) current = Math.max(all.length - 1, 0);
-    all.forEach((el, i) => el.setAttribute("tabindex", i === current ? "0" : "-1"));
+    all.forEach((el, i) => {
+      el.setAttribute("tabindex", i === current ? "0" : "-1");
+    });
   }
 
   function focusAt(i) {
@@ -167,5 +180,11 @@ export function createRoving(container, { items, onActivate, onFocus = () => {},
   container.addEventListener("focusout", (event) => {
     if (!container.contains(event.relatedTarget)) onFocus(null);
   });
-  return { refresh, focusAt, get current() { return current; } };
+  return {
+    refresh,
+    focusAt,
+    get current() {
+      return current;
+    },
+  };
 }

@@ -16,9 +16,7 @@ const overlaps = (a, b, pad) =>
  * Returns the Set of ids to label.
  */
 export function chooseLabels(candidates, { max = MAX_LABELS, pad = 1 } = {}) {
-  const order = [...candidates].sort(
-    (a, b) => Number(!!b.forced) - Number(!!a.forced) || b.priority - a.priority,
-  );
+  const order = [...candidates].sort((a, b) => Number(!!b.forced) - Number(!!a.forced) || b.priority - a.priority);
   const shown = [];
   const ids = new Set();
   let free = 0;

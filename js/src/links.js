@@ -31,8 +31,12 @@ export function resolveTarget(expl, target) {
     if (!item) return out;
     match = (other) => other === item || (item.id !== undefined && other.id === item.id);
   }
-  expl.history.forEach((item, pos) => match(item) && out.positions.add(pos));
-  expl.recs.forEach((item, rank) => match(item) && out.ranks.add(rank));
+  expl.history.forEach((item, pos) => {
+    if (match(item)) out.positions.add(pos);
+  });
+  expl.recs.forEach((item, rank) => {
+    if (match(item)) out.ranks.add(rank);
+  });
   return out;
 }
 

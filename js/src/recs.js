@@ -27,7 +27,9 @@ export function createRecsView(links) {
     if (!expl) return;
     const fields = expl.fields.filter((f) => f !== "item");
     const table = [["rank", "id", "title", "score", ...fields]];
-    expl.recs.forEach((r, i) => table.push([i + 1, r.id, r.title, r.score, ...fields.map((f) => r.features?.[f])]));
+    expl.recs.forEach((r, i) => {
+      table.push([i + 1, r.id, r.title, r.score, ...fields.map((f) => r.features?.[f])]);
+    });
     downloadBlob(csvBlob(table), `recommendations-${expl.user}.csv`);
   }
 
@@ -41,13 +43,22 @@ export function createRecsView(links) {
     });
     const li = h(
       "li",
-      { class: `aw-rec${entered ? " aw-rec-new" : ""}`, "data-rank": rank, "aria-label": `recommendation ${rank + 1}: ${rec.label}, score ${fmt(rec.score)}` },
+      {
+        class: `aw-rec${entered ? " aw-rec-new" : ""}`,
+        "data-rank": rank,
+        "aria-label": `recommendation ${rank + 1}: ${rec.label}, score ${fmt(rec.score)}`,
+      },
       h("span", { class: "aw-rank", text: String(rank + 1) }),
       h(
         "div",
         { class: "aw-rec-main" },
         h("div", { class: "aw-rec-title", title: rec.label, text: rec.label }),
-        h("div", { class: "aw-rec-feats" }, ...(entered ? [h("span", { class: "aw-chip aw-chip-new", text: "new in top-k" })] : []), ...chips),
+        h(
+          "div",
+          { class: "aw-rec-feats" },
+          ...(entered ? [h("span", { class: "aw-chip aw-chip-new", text: "new in top-k" })] : []),
+          ...chips,
+        ),
       ),
       h("span", { class: "aw-score", title: "score", text: fmt(rec.score) }),
     );
@@ -67,10 +78,14 @@ export function createRecsView(links) {
       list.replaceChildren(...rows);
       roving.refresh();
       empty.hidden = rows.length > 0;
-      view.sub.textContent = rows.length ? `top ${rows.length}${e.whatIf ? ` · ${entered.size} new (what-if)` : ""}` : "";
+      view.sub.textContent = rows.length
+        ? `top ${rows.length}${e.whatIf ? ` · ${entered.size} new (what-if)` : ""}`
+        : "";
     },
     highlight(lit) {
-      rows.forEach((li, rank) => li.classList.toggle("aw-lit", lit.ranks.has(rank)));
+      rows.forEach((li, rank) => {
+        li.classList.toggle("aw-lit", lit.ranks.has(rank));
+      });
     },
   };
 }

@@ -85,7 +85,7 @@ export function chooseScale(values, rows, cols, { mode = "robust", causal = fals
       for (let c = 0; c < end; c++) {
         if (causal && c === r) continue;
         const v = values[r * cols + c];
-        if (v === v && v !== Infinity) sample[k++] = v;
+        if (!Number.isNaN(v) && v !== Infinity) sample[k++] = v;
       }
     }
     const robust = quantileInPlace(sample.subarray(0, k), QUANTILE);
@@ -93,5 +93,11 @@ export function chooseScale(values, rows, cols, { mode = "robust", causal = fals
       return { mode, max: robust, rowMax: null, clipped: true, label: `colour: 0–${fmt(robust)} (99th pct)` };
     }
   }
-  return { mode: mode === "row" ? "row" : mode, max, rowMax: null, clipped: false, label: `colour: 0–${fmt(max)} (max)` };
+  return {
+    mode: mode === "row" ? "row" : mode,
+    max,
+    rowMax: null,
+    clipped: false,
+    label: `colour: 0–${fmt(max)} (max)`,
+  };
 }

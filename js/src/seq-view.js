@@ -19,7 +19,7 @@ export function createSeqView(links) {
       return [expl.history[pos].label, `position ${pos}${pos === expl.n - 1 ? " (prediction)" : ""}`];
     }
     const w = matrix[row * expl.n + col];
-    const value = w !== w ? "missing (NaN)" : col > row && w === 0 ? "masked (future)" : fmt(w, 4);
+    const value = Number.isNaN(w) ? "missing (NaN)" : col > row && w === 0 ? "masked (future)" : fmt(w, 4);
     return [`weight ${value}`, `query: ${item(row)}`, `key: ${item(col)}`];
   }
 
@@ -44,7 +44,12 @@ export function createSeqView(links) {
     ...SCALE_MODES.map((m) => h("option", { value: m, text: SCALE_NAMES[m] })),
   );
   scale.addEventListener("change", () => map.setScaleMode(scale.value));
-  const scaleRow = h("label", { class: "aw-control aw-scale-control" }, h("span", { class: "aw-control-name", text: "Colour scale" }), scale);
+  const scaleRow = h(
+    "label",
+    { class: "aw-control aw-scale-control" },
+    h("span", { class: "aw-control-name", text: "Colour scale" }),
+    scale,
+  );
   view.body.append(scaleRow, map.el);
 
   return {
@@ -65,7 +70,16 @@ export function createSeqView(links) {
       matrix = m;
       view.sub.textContent = description;
       const cell = cellSize(expl.n);
-      map.draw({ values: m, rows: expl.n, cols: expl.n, rowLabels: labels, colLabels: labels, cellW: cell, cellH: cell, maskUpper: true });
+      map.draw({
+        values: m,
+        rows: expl.n,
+        cols: expl.n,
+        rowLabels: labels,
+        colLabels: labels,
+        cellW: cell,
+        cellH: cell,
+        maskUpper: true,
+      });
     },
     highlight(lit, selection) {
       map.highlight({ rows: lit.positions, cols: lit.positions, selected: selection });

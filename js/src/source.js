@@ -49,7 +49,12 @@ export class PackSource {
     const bytes = asBytes(data);
     if (!bytes?.byteLength) return null;
     const same = this.payload.bytes;
-    if (same && same.buffer === bytes.buffer && same.byteOffset === bytes.byteOffset && same.byteLength === bytes.byteLength) {
+    if (
+      same &&
+      same.buffer === bytes.buffer &&
+      same.byteOffset === bytes.byteOffset &&
+      same.byteLength === bytes.byteLength
+    ) {
       return this.payload.expl;
     }
     const expl = Explanation.fromBytes(bytes);

@@ -12,10 +12,12 @@ export function watchTheme(onChange, doc = document) {
   let frame = 0;
   const timers = new Set();
   const schedule = () => {
-    if (!frame) frame = requestAnimationFrame(() => {
-      frame = 0;
-      onChange();
-    });
+    if (!frame) {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        onChange();
+      });
+    }
     for (const ms of RECHECK_MS) {
       const t = setTimeout(() => {
         timers.delete(t);

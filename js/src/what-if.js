@@ -179,7 +179,10 @@ export function createWhatIf(links, on) {
             "button",
             { class: "aw-search-result", type: "button", title: `Add '${title}' as the newest history item` },
             h("span", { class: "aw-result-title", text: title }),
-            h("span", { class: "aw-result-id", text: `${item.id}${inHistory.has(String(item.id)) ? " · in history" : ""}` }),
+            h("span", {
+              class: "aw-result-id",
+              text: `${item.id}${inHistory.has(String(item.id)) ? " · in history" : ""}`,
+            }),
           );
           button.disabled = busy;
           button.addEventListener("click", () => pick(item));

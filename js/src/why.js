@@ -38,7 +38,8 @@ export function agreementText(importance, method) {
   }
   const a = importance.agreement[method] ?? {};
   const n = importance.nUsers;
-  const over = n === null || n === undefined ? "model mean over sampled users" : `mean over ${n} user${n === 1 ? "" : "s"}`;
+  const over =
+    n === null || n === undefined ? "model mean over sampled users" : `mean over ${n} user${n === 1 ? "" : "s"}`;
   const model = importance.pending?.has("agreement")
     ? "Agreement with occlusion over sampled users: computing…"
     : `Kendall τ vs occlusion ${fmtTau(a.kendallTau)} · top-1 agreement ${fmtPercent(a.top1)} (${over})`;
@@ -179,11 +180,18 @@ export function createWhyView(links, on) {
       r.li.style.setProperty("--aw-zero", `${(layout.zero * 100).toFixed(2)}%`);
       r.bar.style.left = `${(b.left * 100).toFixed(2)}%`;
       r.bar.style.width = b.missing ? "0%" : `${Math.max(b.width * 100, b.value ? 0.5 : 0).toFixed(2)}%`;
-      r.bar.style.background = b.missing ? MISSING_CSS : b.negative ? NEGATIVE_CSS : cssAt(0.25 + (0.75 * b.value) / scale);
+      r.bar.style.background = b.missing
+        ? MISSING_CSS
+        : b.negative
+          ? NEGATIVE_CSS
+          : cssAt(0.25 + (0.75 * b.value) / scale);
       r.value.textContent = b.missing ? (pending ? "…" : "n/a") : fmt(b.value);
       const where = `history item ${i + 1} of ${expl.n}${i === expl.n - 1 ? " (prediction position)" : ""}`;
       r.li.title = `${expl.history[i].label}\n${where}\n${method}: ${b.missing ? "n/a" : fmt(b.value, 4)}`;
-      r.li.setAttribute("aria-label", `${expl.history[i].label}, ${where}, ${method} importance ${b.missing ? "n/a" : fmt(b.value, 4)}`);
+      r.li.setAttribute(
+        "aria-label",
+        `${expl.history[i].label}, ${where}, ${method} importance ${b.missing ? "n/a" : fmt(b.value, 4)}`,
+      );
     }
     list.dataset.drawCount = String(Number(list.dataset.drawCount ?? 0) + 1);
     top.textContent = pending
@@ -192,7 +200,8 @@ export function createWhyView(links, on) {
         ? `Most important by ${method}: ${expl.history[layout.top].label}`
         : `No ${method} scores for this history.`;
     const notes = [];
-    if (!pending && layout.missing && layout.missing < values.length) notes.push(`${layout.missing} item(s) without a ${method} score (n/a).`);
+    if (!pending && layout.missing && layout.missing < values.length)
+      notes.push(`${layout.missing} item(s) without a ${method} score (n/a).`);
     if (layout.zero > 0) notes.push("Negative = the recommendation's score goes up without the item.");
     missing.textContent = notes.join(" ");
     missing.hidden = notes.length === 0;

@@ -3,7 +3,10 @@ import { LUT, MISSING, cssAt, finiteMax, rgbAt, writePixels } from "../src/color
 
 // WCAG relative luminance of an sRGB triple.
 const luminance = ([r, g, b]) => {
-  const lin = (c) => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const lin = (c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 };
 

@@ -46,9 +46,29 @@ describe("decodePack", () => {
     const seq = arrays.seq_attn.data;
     expect(seq).toBeInstanceOf(Float32Array);
     // layer 0 head 0: rows proportional to k + 1 over keys <= q
-    expect(Array.from(seq.subarray(0, 9))).toEqual([1, 0, 0, expect.closeTo(1 / 3, 3), expect.closeTo(2 / 3, 3), 0, expect.closeTo(1 / 6, 3), expect.closeTo(1 / 3, 3), expect.closeTo(0.5, 3)]);
+    expect(Array.from(seq.subarray(0, 9))).toEqual([
+      1,
+      0,
+      0,
+      expect.closeTo(1 / 3, 3),
+      expect.closeTo(2 / 3, 3),
+      0,
+      expect.closeTo(1 / 6, 3),
+      expect.closeTo(1 / 3, 3),
+      expect.closeTo(0.5, 3),
+    ]);
     expect(seq[((1 * 2 + 1) * 3 + 2) * 3 + 0]).toBeNaN();
-    expect(Array.from(arrays.feat_attn.data)).toEqual([0.5, 0.25, 0.25, expect.closeTo(0.2, 6), expect.closeTo(0.4, 6), expect.closeTo(0.4, 6), expect.closeTo(0.1, 6), expect.closeTo(0.6, 6), expect.closeTo(0.3, 6)]);
+    expect(Array.from(arrays.feat_attn.data)).toEqual([
+      0.5,
+      0.25,
+      0.25,
+      expect.closeTo(0.2, 6),
+      expect.closeTo(0.4, 6),
+      expect.closeTo(0.4, 6),
+      expect.closeTo(0.1, 6),
+      expect.closeTo(0.6, 6),
+      expect.closeTo(0.3, 6),
+    ]);
     expect(arrays.importance.shape).toEqual([4, 3]); // float32 with NaN
     expect(arrays.importance.data[9]).toBe(0.75);
     expect(arrays.importance.data[11]).toBeNaN();
@@ -146,7 +166,8 @@ describe("log12 attention codes", () => {
         for (let k = 0; k < n; k++) max = Math.max(max, exact[row + k]);
         for (let k = 0; k < n; k++) {
           const [a, b] = [exact[row + k], decoded[row + k]];
-          if (k > q) expect(b).toBe(0); // above the diagonal: not sent, zero
+          // above the diagonal: not sent, zero
+          if (k > q) expect(b).toBe(0);
           else if (a >= max * 1e-6) worst = Math.max(worst, Math.abs(b - a) / a);
           else expect(Math.abs(b - a)).toBeLessThanOrEqual(max * 1.01e-6);
         }

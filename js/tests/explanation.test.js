@@ -15,7 +15,7 @@ describe("Explanation", () => {
 
     const mean = e.matrix({ layer: 1, headMode: "mean" });
     for (let i = 0; i < 16; i++) {
-      const expected = (ref[(3 * 4 * 4) + i] + ref[(4 * 4 * 4) + i] + ref[(5 * 4 * 4) + i]) / 3;
+      const expected = (ref[3 * 4 * 4 + i] + ref[4 * 4 * 4 + i] + ref[5 * 4 * 4 + i]) / 3;
       expect(mean[i]).toBeCloseTo(expected, 3);
     }
     expect(e.matrix({ layer: 1, head: 0, headMode: "mean" })).toBe(mean); // cached
@@ -27,7 +27,12 @@ describe("Explanation", () => {
 
   it("clamps the view to the pack", () => {
     const e = Explanation.fromBytes(makePack({ n: 3, L: 2, H: 2 }));
-    expect(e.clampView({ layer: 9, head: -1, layerMode: "x", headMode: "mean" })).toEqual({ layer: 1, head: 0, layerMode: "layer", headMode: "mean" });
+    expect(e.clampView({ layer: 9, head: -1, layerMode: "x", headMode: "mean" })).toEqual({
+      layer: 1,
+      head: 0,
+      layerMode: "layer",
+      headMode: "mean",
+    });
     expect(e.clampView({})).toEqual({ layer: 0, head: 0, layerMode: "layer", headMode: "head" });
     expect(e.describe({ layer: 1, head: 1 })).toBe("layer 1 · head 1");
     expect(e.describe({ layer: 1, headMode: "mean" })).toBe("layer 1 · mean of 2 heads");

@@ -4,6 +4,7 @@ import { attentionEdges, buildGraph, edgesPerQuery, receivedMass } from "../src/
 import { fixture, makePack } from "./helpers.js";
 
 describe("attentionEdges", () => {
+  // biome-ignore format: a 4 x 4 matrix, one row a line
   const m = Float32Array.from([
     1, 0, 0, 0,
     0.6, 0.4, 0, 0,
@@ -29,9 +30,18 @@ describe("buildGraph", () => {
     expect(kinds("hist")).toHaveLength(5);
     expect(kinds("rec")).toHaveLength(2);
     // categories: cameras, lenses, bags; brands: Canon, Nikon, Sony (recs)
-    expect(kinds("feat").map((n) => n.label).sort()).toEqual(
-      ["brand: Canon", "brand: Nikon", "brand: Sony", "category: bags", "category: cameras", "category: lenses"],
-    );
+    expect(
+      kinds("feat")
+        .map((n) => n.label)
+        .sort(),
+    ).toEqual([
+      "brand: Canon",
+      "brand: Nikon",
+      "brand: Sony",
+      "category: bags",
+      "category: cameras",
+      "category: lenses",
+    ]);
     expect(new Set(g.nodes.map((n) => n.id)).size).toBe(g.nodes.length);
     const ids = new Set(g.nodes.map((n) => n.id));
     for (const l of g.layoutLinks) expect(ids.has(l.source) && ids.has(l.target)).toBe(true);

@@ -43,7 +43,11 @@ export function fakeModel(state) {
       for (const fn of handlers.get(event) ?? []) fn(...args);
     },
     on: (event, fn) => handlers.set(event, [...(handlers.get(event) ?? []), fn]),
-    off: (event, fn) => handlers.set(event, (handlers.get(event) ?? []).filter((f) => f !== fn)),
+    off: (event, fn) =>
+      handlers.set(
+        event,
+        (handlers.get(event) ?? []).filter((f) => f !== fn),
+      ),
     listenerCount: () => [...handlers.values()].reduce((a, l) => a + l.length, 0),
   };
 }

@@ -10,7 +10,9 @@ import { decodeArchive, readHeader } from "../src/decode.js";
 import { mount, view } from "./harness.js";
 import { encodeArchive, fixture, makePack } from "./helpers.js";
 
-const schema = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "attnwidget", "widget", "pack_header.schema.json"), "utf8"));
+const schema = JSON.parse(
+  readFileSync(join(import.meta.dirname, "..", "..", "attnwidget", "widget", "pack_header.schema.json"), "utf8"),
+);
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 const texts = (el, selector) => [...el.querySelectorAll(selector)].map((e) => e.textContent);
 const sample = () => mount({ payload: view(fixture("sample.pack")) }).el;
@@ -24,24 +26,43 @@ const SHOWS = {
     return texts(el, ".aw-importance-bars .aw-imp-row").length === 1;
   },
   fields: (el) => ["category", "brand"].every((f) => texts(el, ".aw-legend-item").includes(f)),
-  history: (el) => texts(el, ".aw-imp-title")[0] === "<img src=x onerror=alert(1)>" && texts(el, "svg .aw-label-feat").some((t) => t.includes("cameras")),
+  history: (el) =>
+    texts(el, ".aw-imp-title")[0] === "<img src=x onerror=alert(1)>" &&
+    texts(el, "svg .aw-label-feat").some((t) => t.includes("cameras")),
   truncated: (el) => el.querySelector(".aw-truncated").textContent.includes("last 3 of 10"),
-  recommendations: (el) => texts(el, ".aw-rec-title").join() === "Camera bag,SD card" && texts(el, ".aw-score")[1] === "2.25" && texts(el, ".aw-chip").includes("category: bags"),
+  recommendations: (el) =>
+    texts(el, ".aw-rec-title").join() === "Camera bag,SD card" &&
+    texts(el, ".aw-score")[1] === "2.25" &&
+    texts(el, ".aw-chip").includes("category: bags"),
   target: (el) => el.querySelector(".aw-why .aw-card-head .aw-sub").textContent === "of Camera bag",
   importance: (el) => texts(el, "select.aw-method option").length === 4,
-  "importance.methods": (el) => [...el.querySelectorAll("select.aw-method option")].map((o) => o.value).join() === "attention,rollout,gradient,occlusion",
+  "importance.methods": (el) =>
+    [...el.querySelectorAll("select.aw-method option")].map((o) => o.value).join() ===
+    "attention,rollout,gradient,occlusion",
   "importance.descriptions": (el) => {
     const text = el.querySelector(".aw-why .aw-method-info").textContent;
     return text !== "" && text === readHeader(fixture("sample.pack")).importance.descriptions.rollout;
   },
   "importance.default": (el) => el.querySelector("select.aw-method").value === "rollout",
-  "importance.agreement": (el) => el.querySelector(".aw-agreement-model").textContent.includes("Kendall τ vs occlusion 0.40"),
+  "importance.agreement": (el) =>
+    el.querySelector(".aw-agreement-model").textContent.includes("Kendall τ vs occlusion 0.40"),
   "importance.n_users": (el) => el.querySelector(".aw-agreement-model").textContent.includes("mean over 30 users"),
-  "importance.user_agreement": (el) => el.querySelector(".aw-agreement-user").textContent.startsWith("this user: τ n/a"),
-  "importance.note": (el) => el.querySelector(".aw-why .aw-note").textContent.startsWith("Raw attention ranks 'Lens' first"),
-  "importance.pending": { pack: "what-if.pack", check: (el) => texts(el, "select.aw-method option").some((t) => t.includes("computing…")) },
+  "importance.user_agreement": (el) =>
+    el.querySelector(".aw-agreement-user").textContent.startsWith("this user: τ n/a"),
+  "importance.note": (el) =>
+    el.querySelector(".aw-why .aw-note").textContent.startsWith("Raw attention ranks 'Lens' first"),
+  "importance.pending": {
+    pack: "what-if.pack",
+    check: (el) => texts(el, "select.aw-method option").some((t) => t.includes("computing…")),
+  },
   editable: (el) => el.querySelectorAll(".aw-remove").length === 3,
-  what_if: { pack: "what-if.pack", check: (el) => !el.querySelector(".aw-what-if").hidden && texts(el, ".aw-entered li").join() === "Cap" && texts(el, ".aw-left li").join() === "SD card" },
+  what_if: {
+    pack: "what-if.pack",
+    check: (el) =>
+      !el.querySelector(".aw-what-if").hidden &&
+      texts(el, ".aw-entered li").join() === "Cap" &&
+      texts(el, ".aw-left li").join() === "SD card",
+  },
   warnings: (el) => texts(el, ".aw-warnings li").some((w) => w.includes("not finite numbers")),
   nonfinite: (el) => texts(el, ".aw-warnings li").length === readHeader(fixture("sample.pack")).warnings.length,
   timing: (el) => el.querySelector(".attnwidget").dataset.kernelMs === "12.5",
@@ -67,7 +88,14 @@ describe("the pack header schema", () => {
   });
 
   it("names every key the hand-made test packs use", () => {
-    const header = readHeader(makePack({ n: 3, importance: { pending: ["occlusion"], nUsers: 3 }, editable: true, whatIf: { original_history: [], original_recommendations: [], entered: [], left: [] } }));
+    const header = readHeader(
+      makePack({
+        n: 3,
+        importance: { pending: ["occlusion"], nUsers: 3 },
+        editable: true,
+        whatIf: { original_history: [], original_recommendations: [], entered: [], left: [] },
+      }),
+    );
     const props = schema.properties;
     expect(Object.keys(header).filter((k) => !(k in props))).toEqual([]);
     expect(Object.keys(header.importance).filter((k) => !(k in props.importance.properties))).toEqual([]);

@@ -15,7 +15,7 @@ export function toHalf(value) {
   const f32 = new Float32Array([value]);
   const bits = new Uint32Array(f32.buffer)[0];
   const sign = (bits >>> 16) & 0x8000;
-  if (value !== value) return 0x7e00;
+  if (Number.isNaN(value)) return 0x7e00;
   const exp = ((bits >>> 23) & 0xff) - 127 + 15;
   const frac = bits & 0x7fffff;
   if (exp >= 31) return sign | 0x7c00;
@@ -41,7 +41,10 @@ export function encodePack(header, arrays = {}) {
   const json = new TextEncoder().encode(JSON.stringify({ schema: 1, ...header, arrays: specs }));
   const start = align8(8 + json.length);
   const out = new Uint8Array(start + offset);
-  out.set([..."ATW1"].map((c) => c.charCodeAt(0)), 0);
+  out.set(
+    [..."ATW1"].map((c) => c.charCodeAt(0)),
+    0,
+  );
   new DataView(out.buffer).setUint32(4, json.length, true);
   out.set(json, 8);
   for (const [at, bytes] of chunks) out.set(bytes, start + at);
@@ -79,7 +82,19 @@ export function sampleImportance(n) {
  * has the why-panel fields; `editable` and `whatIf` (the header's what_if) go as given;
  * `ids` / `recIds` set the history / recommendation ids (default i0, i1, ... / r0, r1, ...).
  */
-export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, ids, recs = 3, recIds, importance, editable = false, whatIf = null } = {}) {
+export function makePack({
+  user = "u1",
+  n = 5,
+  L = 2,
+  H = 3,
+  titles,
+  ids,
+  recs = 3,
+  recIds,
+  importance,
+  editable = false,
+  whatIf = null,
+} = {}) {
   const cats = ["cameras", "lenses", "bags"];
   const history = Array.from({ length: n }, (_, i) => ({
     id: ids?.[i] ?? `i${i}`,
@@ -96,7 +111,16 @@ export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, ids, recs =
   const rollout = new Float32Array(L * n * n);
   for (let l = 0; l < L; l++) rollout.set(seq.subarray(l * H * n * n, (l * H + 1) * n * n), l * n * n);
   const feat = Array.from({ length: n * 3 }, (_, i) => [0.5, 0.3, 0.2][i % 3]);
-  const header = { user, n_layers: L, n_heads: H, fields: ["item", "category", "brand"], history, recommendations, truncated: null, warnings: [] };
+  const header = {
+    user,
+    n_layers: L,
+    n_heads: H,
+    fields: ["item", "category", "brand"],
+    history,
+    recommendations,
+    truncated: null,
+    warnings: [],
+  };
   const arrays = {
     seq_attn: { dtype: "float16", shape: [L, H, n, n], values: seq },
     rollout: { dtype: "float16", shape: [L, n, n], values: rollout },
@@ -106,10 +130,28 @@ export function makePack({ user = "u1", n = 5, L = 2, H = 3, titles, ids, recs =
     const opts = importance === true ? {} : importance;
     const values = opts.values ?? sampleImportance(n);
     const methods = Object.keys(values);
-    const agreement = opts.agreement ?? { attention: { kendall_tau: 0.1, top1_agreement: 0.2 }, rollout: { kendall_tau: 0.4, top1_agreement: 0.47 }, gradient: { kendall_tau: null, top1_agreement: null }, occlusion: { kendall_tau: 1, top1_agreement: 1 } };
+    const agreement = opts.agreement ?? {
+      attention: { kendall_tau: 0.1, top1_agreement: 0.2 },
+      rollout: { kendall_tau: 0.4, top1_agreement: 0.47 },
+      gradient: { kendall_tau: null, top1_agreement: null },
+      occlusion: { kendall_tau: 1, top1_agreement: 1 },
+    };
     header.target = recommendations[0] ?? null;
-    header.importance = { methods, descriptions: DESCRIPTIONS, default: opts.default ?? "rollout", agreement, user_agreement: opts.userAgreement ?? agreement, note: opts.note ?? null, ...(opts.nUsers !== undefined ? { n_users: opts.nUsers } : {}), ...(opts.pending ? { pending: opts.pending } : {}) };
-    arrays.importance = { dtype: "float32", shape: [methods.length, n], values: methods.flatMap((m) => Array.from(values[m])) };
+    header.importance = {
+      methods,
+      descriptions: DESCRIPTIONS,
+      default: opts.default ?? "rollout",
+      agreement,
+      user_agreement: opts.userAgreement ?? agreement,
+      note: opts.note ?? null,
+      ...(opts.nUsers !== undefined ? { n_users: opts.nUsers } : {}),
+      ...(opts.pending ? { pending: opts.pending } : {}),
+    };
+    arrays.importance = {
+      dtype: "float32",
+      shape: [methods.length, n],
+      values: methods.flatMap((m) => Array.from(values[m])),
+    };
   }
   header.editable = editable;
   header.what_if = whatIf;
@@ -125,7 +167,10 @@ export function encodeArchive(packs) {
     return pos;
   });
   const out = new Uint8Array(size);
-  out.set([..."ATWA"].map((c) => c.charCodeAt(0)), 0);
+  out.set(
+    [..."ATWA"].map((c) => c.charCodeAt(0)),
+    0,
+  );
   const dv = new DataView(out.buffer);
   dv.setUint32(4, packs.length, true);
   packs.forEach((p, i) => {

@@ -26,7 +26,11 @@ describe("keyboard, theme and messages", () => {
     press(canvas, "Enter");
     document.removeEventListener("keydown", outside);
     // Ctrl+S, Enter on a slider and Escape reach the notebook, with no suppressing attribute
-    expect(seen).toEqual([["s", null], ["Enter", null], ["Escape", null]]);
+    expect(seen).toEqual([
+      ["s", null],
+      ["Enter", null],
+      ["Escape", null],
+    ]);
     expect(el.querySelector(".attnwidget").hasAttribute("data-lm-suppress-shortcuts")).toBe(false);
   });
 
@@ -124,7 +128,12 @@ describe("keyboard, theme and messages", () => {
 
   it("drops an 'unknown user' message once the view moved on", () => {
     const archive = encodeArchive([makePack({ user: "a", n: 3 }), makePack({ user: "b", n: 4 })]);
-    const { model, el } = mount({ user: "a", users: [], payload: new DataView(new ArrayBuffer(0)), archive: view(archive) });
+    const { model, el } = mount({
+      user: "a",
+      users: [],
+      payload: new DataView(new ArrayBuffer(0)),
+      archive: view(archive),
+    });
     const box = el.querySelector("input.aw-user-input");
     box.value = "zz";
     box.dispatchEvent(new Event("change"));

@@ -16,7 +16,10 @@ describe("colour scale", () => {
     expect(quantileInPlace(new Float32Array(0), 0.99)).toBeNaN();
     // agrees with sorting on random data, ties and sorted runs included
     let seed = 7;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     for (const n of [1, 2, 3, 10, 101, 5000]) {
       for (const q of [0, 0.5, 0.9, 0.99, 1]) {
         const data = Float32Array.from({ length: n }, (_, i) => (i % 3 ? Math.round(rand() * 20) / 20 : i / n));
@@ -38,7 +41,7 @@ describe("colour scale", () => {
     expect(scale.clipped).toBe(true);
     expect(scale.label).toBe(`colour: 0–${Number(scale.max.toPrecision(3))} (99th pct)`);
     // the median off-trivial weight (~1/120) now lands well above the bottom tenth
-    expect((1 / 120) / scale.max).toBeGreaterThan(0.1);
+    expect(1 / 120 / scale.max).toBeGreaterThan(0.1);
   });
 
   it("keeps 0..max when the robust max is close to it (nothing worth clipping)", () => {

@@ -42,7 +42,9 @@ describe("why this recommendation", () => {
     expect([...select.options].map((o) => o.value)).toEqual(["attention", "rollout", "gradient", "occlusion"]);
     expect(select.options[1].textContent).toContain("agrees best with occlusion");
     expect(select.options[2].textContent).toContain("n/a"); // gradient is all NaN
-    expect(panel.querySelector(".aw-agreement").textContent).toContain("Kendall τ vs occlusion 0.40 · top-1 agreement 47%");
+    expect(panel.querySelector(".aw-agreement").textContent).toContain(
+      "Kendall τ vs occlusion 0.40 · top-1 agreement 47%",
+    );
     const note = panel.querySelector(".aw-note");
     expect(shown(note)).toBe(true);
     expect(note.textContent).toContain(IMG); // the hostile title, as text
@@ -79,7 +81,9 @@ describe("why this recommendation", () => {
     expect(pos.querySelector(".aw-imp-bar").style.left).toBe("25%");
     expect(pos.style.getPropertyValue("--aw-zero")).toBe("25.00%");
     expect(el.querySelector(".aw-agreement").textContent).toMatch(/reference/);
-    expect(el.querySelector(".aw-method-info").textContent).toBe("drop of the recommendation's score when the item is left out");
+    expect(el.querySelector(".aw-method-info").textContent).toBe(
+      "drop of the recommendation's score when the item is left out",
+    );
     expect(el.querySelector(".aw-why-missing").textContent).toMatch(/1 item.*n\/a.*Negative/);
     // only positive finite importance becomes a graph edge
     expect([...el.querySelectorAll("svg.aw-graph .aw-link-why")]).toHaveLength(1);
@@ -138,7 +142,9 @@ describe("what-if editing", () => {
     expect(root.classList.contains("aw-pending")).toBe(false);
     expect(root.classList.contains("aw-edited")).toBe(true);
     expect(shown(el.querySelector(".aw-what-if"))).toBe(true);
-    expect(el.querySelector(".aw-what-if").textContent).toMatch(/edited history \(1 item removed, 0 items added; the original has 3\)\. 1 recommendation\(s\) entered and 1 left the top 1\./);
+    expect(el.querySelector(".aw-what-if").textContent).toMatch(
+      /edited history \(1 item removed, 0 items added; the original has 3\)\. 1 recommendation\(s\) entered and 1 left the top 1\./,
+    );
     expect([...el.querySelectorAll(".aw-entered li")].map((li) => li.textContent)).toEqual([IMG]);
     expect([...el.querySelectorAll(".aw-left li")].map((li) => li.textContent)).toEqual(["SD card"]);
     expect(el.querySelector("img")).toBeNull();
@@ -192,7 +198,15 @@ describe("what-if editing", () => {
   });
 
   it("a one-item history without an occlusion score has a disabled remove button", () => {
-    const { el } = mount({ payload: view(makePack({ n: 1, importance: { values: { attention: [1], occlusion: [NaN] }, default: "occlusion" }, editable: true })) });
+    const { el } = mount({
+      payload: view(
+        makePack({
+          n: 1,
+          importance: { values: { attention: [1], occlusion: [NaN] }, default: "occlusion" },
+          editable: true,
+        }),
+      ),
+    });
     expect(values(el)).toEqual(["n/a"]);
     expect(el.querySelector(".aw-remove").disabled).toBe(true);
   });
@@ -259,7 +273,12 @@ describe("what-if editing", () => {
 describe("a pack sent before occlusion is computed", () => {
   it("says occlusion is on its way, then shows it from the complete pack", () => {
     const fast = { ...sampleImportance(3), occlusion: [NaN, NaN, NaN] };
-    const { el, model } = mount({ payload: view(makePack({ n: 3, importance: { values: fast, pending: ["occlusion"], nUsers: 1 }, editable: true })), method: "occlusion" });
+    const { el, model } = mount({
+      payload: view(
+        makePack({ n: 3, importance: { values: fast, pending: ["occlusion"], nUsers: 1 }, editable: true }),
+      ),
+      method: "occlusion",
+    });
     expect(el.querySelector("select.aw-method").value).toBe("occlusion");
     expect(el.querySelector("select.aw-method").options[3].textContent).toBe("occlusion — computing…");
     expect(values(el)).toEqual(["…", "…", "…"]);

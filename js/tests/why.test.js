@@ -11,7 +11,11 @@ describe("importance in the pack", () => {
     const imp = e.importance;
     expect(imp.methods).toEqual(["attention", "rollout", "gradient", "occlusion"]);
     expect(imp.default).toBe("rollout");
-    expect(Array.from(imp.values.get("rollout"))).toEqual([expect.closeTo(0.166, 3), expect.closeTo(0.272, 3), expect.closeTo(0.562, 3)]);
+    expect(Array.from(imp.values.get("rollout"))).toEqual([
+      expect.closeTo(0.166, 3),
+      expect.closeTo(0.272, 3),
+      expect.closeTo(0.562, 3),
+    ]);
     expect(imp.values.get("gradient").every((v) => Number.isNaN(v))).toBe(true);
     expect(imp.agreement.gradient).toEqual({ kendallTau: null, top1: null }); // NaN -> null in the encoder
     expect(imp.agreement.rollout).toEqual({ kendallTau: 0.4, top1: 0.4667 });
@@ -51,7 +55,12 @@ describe("importance in the pack", () => {
   });
 
   it("reads what_if", () => {
-    const whatIf = { original_history: ["i0", "i1"], original_recommendations: [{ id: "r0", title: "R" }], entered: [{ id: "x", title: null }], left: [] };
+    const whatIf = {
+      original_history: ["i0", "i1"],
+      original_recommendations: [{ id: "r0", title: "R" }],
+      entered: [{ id: "x", title: null }],
+      left: [],
+    };
     const e = Explanation.fromBytes(makePack({ n: 1, importance: true, editable: true, whatIf }));
     expect(e.whatIf.originalHistory).toEqual(["i0", "i1"]);
     expect(e.whatIf.entered[0].label).toBe("x"); // title null -> id
@@ -75,10 +84,14 @@ describe("agreement text", () => {
   it("names the method's agreement with occlusion, model-wide and for this user", () => {
     const t = agreementText(imp, "rollout");
     expect(t.model).toBe("Kendall τ vs occlusion 0.40 · top-1 agreement 47% (mean over 30 users)");
-    expect(agreementText({ ...imp, nUsers: null }, "rollout").model).toBe("Kendall τ vs occlusion 0.40 · top-1 agreement 47% (model mean over sampled users)");
+    expect(agreementText({ ...imp, nUsers: null }, "rollout").model).toBe(
+      "Kendall τ vs occlusion 0.40 · top-1 agreement 47% (model mean over sampled users)",
+    );
     // occlusion has a NaN item here, so this user's τ is undefined
     expect(t.user).toBe("this user: τ n/a · same top item as occlusion: no");
-    expect(agreementText({ ...imp, nUsers: 30 }, "attention").model).toBe("Kendall τ vs occlusion 0.10 · top-1 agreement 20% (mean over 30 users)");
+    expect(agreementText({ ...imp, nUsers: 30 }, "attention").model).toBe(
+      "Kendall τ vs occlusion 0.10 · top-1 agreement 20% (mean over 30 users)",
+    );
     const none = agreementText(imp, "gradient");
     expect(none.model).toBe("Kendall τ vs occlusion n/a · top-1 agreement n/a (mean over 30 users)");
     expect(none.user).toBe("this user: τ n/a · same top item as occlusion: n/a");

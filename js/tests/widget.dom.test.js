@@ -12,7 +12,17 @@ describe("AttentionExplorer front end", () => {
     const { el } = mount();
     const root = el.querySelector(".attnwidget");
     expect(root).not.toBeNull();
-    for (const sel of ["canvas.aw-seq-heatmap", "canvas.aw-feat-heatmap", ".aw-bars", ".aw-recs", "svg.aw-graph", "input.aw-head-slider", "input.aw-layer-slider", "input.aw-user-slider", "input.aw-user-input"]) {
+    for (const sel of [
+      "canvas.aw-seq-heatmap",
+      "canvas.aw-feat-heatmap",
+      ".aw-bars",
+      ".aw-recs",
+      "svg.aw-graph",
+      "input.aw-head-slider",
+      "input.aw-layer-slider",
+      "input.aw-user-slider",
+      "input.aw-user-input",
+    ]) {
       expect(el.querySelector(sel), sel).not.toBeNull();
     }
     expect(el.querySelectorAll(".aw-rec")).toHaveLength(2);
@@ -104,7 +114,12 @@ describe("AttentionExplorer front end", () => {
 
   it("switches users from the archive with no kernel", () => {
     const archive = encodeArchive([makePack({ user: "a", n: 3, recs: 1 }), makePack({ user: "b", n: 6, recs: 4 })]);
-    const { model, el } = mount({ user: "a", users: [], payload: new DataView(new ArrayBuffer(0)), archive: view(archive) });
+    const { model, el } = mount({
+      user: "a",
+      users: [],
+      payload: new DataView(new ArrayBuffer(0)),
+      archive: view(archive),
+    });
     expect(el.querySelectorAll(".aw-rec")).toHaveLength(1);
     const slider = el.querySelector("input.aw-user-slider");
     expect(slider.max).toBe("1");
@@ -128,7 +143,9 @@ describe("AttentionExplorer front end", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
-  it("handles a long history (n=200, L=4, H=8), building its graph after the first paint", { timeout: 30_000 }, async () => {
+  it("handles a long history (n=200, L=4, H=8), building its graph after the first paint", {
+    timeout: 30_000,
+  }, async () => {
     const { model, el } = mount({ payload: view(makePack({ n: 200, L: 4, H: 8, recs: 10 })) });
     const svg = el.querySelector("svg.aw-graph");
     expect(svg.dataset.pending).toBe("true"); // the heatmaps are drawn, the graph follows
@@ -150,7 +167,12 @@ describe("static export", () => {
   it("decodes the archive's users next to the shown one while idle", async () => {
     const decodes = vi.spyOn(Explanation, "fromBytes");
     const packs = ["a", "b", "c", "d"].map((user) => makePack({ user, n: 3 }));
-    const { model, el } = mount({ user: "b", users: [], payload: new DataView(new ArrayBuffer(0)), archive: view(encodeArchive(packs)) });
+    const { model, el } = mount({
+      user: "b",
+      users: [],
+      payload: new DataView(new ArrayBuffer(0)),
+      archive: view(encodeArchive(packs)),
+    });
     const users = () => decodes.mock.results.map((r) => r.value.user);
     expect(users()).toEqual(["b"]);
     await new Promise((resolve) => setTimeout(resolve, 400));
