@@ -5,6 +5,8 @@ from .datasets import synthetic_shop
 from .demo_model import demo_model
 from .errors import (
     AdapterError,
+    ArgumentTypeError,
+    ArgumentValueError,
     AttentionNotFoundError,
     AttnWidgetError,
     CheckpointError,
@@ -36,6 +38,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdapterError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "AttentionExplorer",
     "AttentionNotFoundError",
     "AttnWidgetError",

@@ -3,6 +3,11 @@
 Every error class attnwidget defines is an :class:`AttnWidgetError`, and also the
 built-in error it stands for (``ValueError``, ``TypeError``, ``KeyError``; the widget's
 refused changes are ``traitlets.TraitError`` too, see ``attnwidget.widget.traits``).
+Every error the package raises on purpose is one of them: a bad argument is an
+:class:`ArgumentTypeError` or :class:`ArgumentValueError`, never a bare ``TypeError`` or
+``ValueError``. Errors a Python protocol asks for (``IndexError``/``KeyError`` from
+``__getitem__``, ``NotImplementedError``) and ``OSError``s (a file that cannot be written,
+a built file that is missing) stay built-in.
 """
 
 from __future__ import annotations
@@ -10,6 +15,18 @@ from __future__ import annotations
 
 class AttnWidgetError(Exception):
     """Base class of every error attnwidget raises on purpose."""
+
+
+class ArgumentTypeError(AttnWidgetError, TypeError):
+    """An argument of the wrong type: ``k="10"``, ``dataset=None``, a string where a list of
+    ids is expected. Also a ``TypeError``, so ``except TypeError`` keeps working."""
+
+
+class ArgumentValueError(AttnWidgetError, ValueError):
+    """An argument of the right type whose value cannot be used: out of range (``k=0``), not
+    one of the choices (``loss="x"``), an empty list, a value that cannot be written. Also a
+    ``ValueError``, so ``except ValueError`` keeps working. Malformed input data (tables,
+    files, arrays) is a :class:`DataError` instead."""
 
 
 class DataError(AttnWidgetError, ValueError):

@@ -12,7 +12,13 @@ import pandas as pd
 from .checks import check_bool, check_int
 from .data import Catalog, Dataset
 from .data.dataset import SplitExample
-from .errors import DataError, NonFiniteScoresWarning, NothingToRecommendError
+from .errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    DataError,
+    NonFiniteScoresWarning,
+    NothingToRecommendError,
+)
 
 Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 PROTOCOLS = ("full", "sampled")
@@ -21,13 +27,13 @@ PROTOCOLS = ("full", "sampled")
 def check_cutoffs(k: Any) -> list[int]:
     """Sorted distinct cut-offs from one integer or a sequence of integers (each ≥ 1)."""
     if isinstance(k, str | bytes) or not isinstance(k, Sequence | np.ndarray | int | np.integer):
-        raise TypeError(f"k must be an integer or a list of integers, got {k!r}")
+        raise ArgumentTypeError(f"k must be an integer or a list of integers, got {k!r}")
     if isinstance(k, int | np.integer):
         values = [k]
     else:
         values = np.ravel(k).tolist() if isinstance(k, np.ndarray) else list(k)
     if not values:
-        raise ValueError("k must name at least one cut-off, got an empty list")
+        raise ArgumentValueError("k must name at least one cut-off, got an empty list")
     return sorted({check_int("k", v) for v in values})
 
 
@@ -173,7 +179,7 @@ def evaluate_scorer(
         NothingToRecommendError: every score of every case is NaN or infinite.
     """
     if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+        raise ArgumentValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     k = check_cutoffs(k)
     n_negatives = check_int("n_negatives", n_negatives)
     exclude_seen = check_bool("exclude_seen", exclude_seen)
@@ -254,9 +260,13 @@ def evaluate(
         NothingToRecommendError: every score the model gives is NaN or infinite.
     """
     if not callable(getattr(model, "score", None)):
-        raise TypeError(f"model must have a score(histories) method, got {type(model).__name__}")
+        raise ArgumentTypeError(
+            f"model must have a score(histories) method, got {type(model).__name__}"
+        )
     if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+        raise ArgumentTypeError(
+            f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+        )
     baseline = check_bool("baseline", baseline)
     options = dict(protocol=protocol, n_negatives=n_negatives, exclude_seen=exclude_seen, seed=seed)
     if isinstance(getattr(model, "catalog", None), Catalog):

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..checks import check_int
 from ..data import Dataset
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError
 
 DEPARTMENTS = {
     "cameras": (
@@ -151,7 +151,7 @@ def _pick_rules(items: pd.DataFrame, rules: int, rng: np.random.Generator) -> li
 
 def _check_probability(name: str, value: Any) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        raise ArgumentTypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     if not 0.0 <= value <= 1.0:  # False for NaN too
         raise DataError(f"{name} must be a probability between 0 and 1, got {value}")
     return float(value)
@@ -220,7 +220,7 @@ def synthetic_shop(
     p_length = 1 / 14
     if mean_len is not None:
         if isinstance(mean_len, bool) or not isinstance(mean_len, numbers.Real):
-            raise TypeError(f"mean_len must be a number, got {mean_len!r}")
+            raise ArgumentTypeError(f"mean_len must be a number, got {mean_len!r}")
         if not min_len <= mean_len < math.inf:
             raise DataError(f"mean_len={mean_len} must be at least min_len={min_len}")
         p_length = 1 / (mean_len - min_len + 1)

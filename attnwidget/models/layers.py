@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from ..errors import ArgumentValueError
+
 QUERY_BLOCK = 32
 """Query positions per fused-attention call in :meth:`AttentionBlock.fused`: each block
 reads only the keys it may see, so causal attention costs about half a full one (the CPU
@@ -53,7 +55,9 @@ class AttentionBlock(nn.Module):
     def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
         super().__init__()
         if d_model % n_heads:
-            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+            raise ArgumentValueError(
+                f"d_model ({d_model}) must be divisible by n_heads ({n_heads})"
+            )
         self.n_heads = n_heads
         self.norm1 = nn.LayerNorm(d_model)
         self.qkv = nn.Linear(d_model, 3 * d_model)

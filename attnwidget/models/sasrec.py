@@ -18,6 +18,8 @@ from torch import nn
 from ..checks import check_bool, check_float, check_int
 from ..data import Catalog, Dataset
 from ..errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     CheckpointError,
     DataError,
     EmptyHistoryError,
@@ -100,7 +102,7 @@ class SASRec(nn.Module):
         super().__init__()
         catalog = data.catalog if isinstance(data, Dataset) else data
         if not isinstance(catalog, Catalog):
-            raise TypeError(f"data must be a Dataset or Catalog, got {type(data).__name__}")
+            raise ArgumentTypeError(f"data must be a Dataset or Catalog, got {type(data).__name__}")
         if catalog.n_items == 0:
             raise DataError("the catalogue has no items: there is nothing to recommend")
         self.config = _checked_config(d_model, n_layers, n_heads, max_len, dropout, catalog)
@@ -496,14 +498,14 @@ def _checked_config(
         dropout=check_float("dropout", dropout, minimum=0.0, below=1.0),
     )
     if config.d_model % config.n_heads:
-        raise ValueError(
+        raise ArgumentValueError(
             f"d_model ({config.d_model}) must be divisible by n_heads ({config.n_heads}): "
             "each head gets d_model / n_heads dimensions"
         )
     rows = catalog.n_items + 1 + sum(f.size for f in catalog.fields) + config.max_len
     size = rows * config.d_model + config.n_layers * 12 * config.d_model**2
     if size > MAX_PARAMETERS:
-        raise ValueError(
+        raise ArgumentValueError(
             f"d_model={config.d_model}, n_layers={config.n_layers} and "
             f"max_len={config.max_len} give about {size:,} weights, more than the "
             f"{MAX_PARAMETERS:,} this model builds; use smaller values"

@@ -17,6 +17,8 @@ from tqdm.auto import tqdm
 from ..checks import check_bool, check_float, check_int
 from ..data import Dataset
 from ..errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     DataError,
     NoValidationWarning,
     TrainingDivergedError,
@@ -209,11 +211,13 @@ def _validation(model: SASRec, cases: _ValidationCases) -> dict[str, float]:
 def _checked_options(model: Any, dataset: Any, **options: Any) -> dict[str, Any]:
     """Type and range checks of ``fit``'s arguments; returns them cleaned."""
     if not isinstance(model, SASRec):
-        raise TypeError(f"model must be an attnwidget SASRec, got {type(model).__name__}")
+        raise ArgumentTypeError(f"model must be an attnwidget SASRec, got {type(model).__name__}")
     if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+        raise ArgumentTypeError(
+            f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+        )
     if options["loss"] not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {options['loss']!r}")
+        raise ArgumentValueError(f"loss must be one of {LOSSES}, got {options['loss']!r}")
     return {
         "epochs": check_int("epochs", options["epochs"]),
         "batch_size": check_int("batch_size", options["batch_size"]),
@@ -234,7 +238,7 @@ def _checked_options(model: Any, dataset: Any, **options: Any) -> dict[str, Any]
 def _unit(name: str, value: Any) -> float:
     value = check_float(name, value, minimum=0.0)
     if value > 1.0:
-        raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        raise ArgumentValueError(f"{name} must be between 0 and 1, got {value}")
     return value
 
 
