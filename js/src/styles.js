@@ -167,6 +167,8 @@ export const STYLES = `
 .attnwidget .aw-imp-row {
   display: grid; grid-template-columns: 24px minmax(80px, 1fr) minmax(90px, 1.2fr) 56px 20px; gap: 6px;
   align-items: center; padding: 1px 4px; border-radius: 4px; cursor: pointer;
+  /* rows scrolled out of the list are not laid out until they scroll in (fast first paint) */
+  content-visibility: auto; contain-intrinsic-size: auto 18px;
 }
 .attnwidget .aw-imp-row:hover, .attnwidget .aw-imp-row.aw-lit { background: rgba(47, 127, 209, 0.14); }
 .attnwidget .aw-imp-row.aw-sel { box-shadow: inset 3px 0 0 var(--aw-select); }
