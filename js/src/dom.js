@@ -42,6 +42,8 @@ export const exportName = (what, format) => `Download the ${what} as ${format}`;
  * A card: header with title, subtitle and an optional export button, then a body.
  * exportWhat names what the button downloads ("sequence attention heatmap"): its
  * accessible name and tooltip say "Download the <exportWhat> as <exportLabel>".
+ * @param {string} title
+ * @param {{ className?: string, exportLabel?: string, exportWhat?: string, onExport?: (event: Event) => void }} [options]
  */
 export function card(title, { className = "", exportLabel, exportWhat, onExport } = {}) {
   const sub = h("span", { class: "aw-sub" });

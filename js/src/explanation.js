@@ -36,6 +36,12 @@ function readAgreement(table) {
  * The "why" part of a pack: header.importance + the [methods, n] "importance" array, or
  * null when the pack has none. A malformed array is reported as a warning, not thrown.
  */
+/**
+ * @param {import("./types.js").Importance} info
+ * @param {import("./types.js").DecodedArray | undefined} array
+ * @param {number} n
+ * @param {string[]} warnings
+ */
 function readImportance(info, array, n, warnings) {
   if (!info || typeof info !== "object" || !Array.isArray(info.methods) || !info.methods.length) return null;
   const methods = info.methods.map(String);
@@ -61,6 +67,7 @@ function readImportance(info, array, n, warnings) {
 
 const asItems = (list) => (Array.isArray(list) ? list : []).map((item, i) => ({ ...item, label: label(item, i) }));
 
+/** @param {import("./types.js").WhatIf | null} what */
 function readWhatIf(what) {
   if (!what || typeof what !== "object") return null;
   return {
@@ -72,7 +79,10 @@ function readWhatIf(what) {
 }
 
 export class Explanation {
-  /** Build from decodePack() output; throws PackError when shapes disagree. */
+  /**
+   * Build from decodePack() output; throws PackError when shapes disagree.
+   * @param {import("./types.js").DecodedPack} pack
+   */
   constructor({ header, arrays }) {
     if (!Array.isArray(header.history)) throw new PackError('pack header has no "history" list');
     const seq = arrays.seq_attn;

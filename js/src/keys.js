@@ -125,6 +125,13 @@ export const isActivate = (event) => event.key === "Enter" || event.key === " ";
  * current one has tabindex 0, the others -1; arrows/Home/End/Page move focus, Enter/Space
  * call onActivate(index, shiftKey), Delete/Backspace onDelete(index); focus/blur call
  * onFocus(index | null). Call refresh() after the items change.
+ * @param {HTMLElement} container
+ * @param {{
+ *   items: () => HTMLElement[],
+ *   onActivate: (index: number, shiftKey: boolean) => void,
+ *   onFocus?: (index: number | null) => void,
+ *   onDelete?: ((index: number) => void) | null,
+ * }} options
  */
 export function createRoving(container, { items, onActivate, onFocus = () => {}, onDelete = null }) {
   let current = 0;
@@ -168,17 +175,18 @@ export function createRoving(container, { items, onActivate, onFocus = () => {},
     focusAt(next);
   });
   container.addEventListener("focusin", (event) => {
-    const i = indexOf(event.target);
-    if (i < 0 || list()[i] !== event.target) return;
+    const target = /** @type {HTMLElement} */ (event.target);
+    const i = indexOf(target);
+    if (i < 0 || list()[i] !== target) return;
     if (i !== current) {
       list()[current]?.setAttribute("tabindex", "-1");
       current = i;
-      event.target.setAttribute("tabindex", "0");
+      target.setAttribute("tabindex", "0");
     }
     onFocus(i);
   });
   container.addEventListener("focusout", (event) => {
-    if (!container.contains(event.relatedTarget)) onFocus(null);
+    if (!container.contains(/** @type {Node | null} */ (event.relatedTarget))) onFocus(null);
   });
   return {
     refresh,

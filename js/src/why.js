@@ -7,7 +7,11 @@ import { cssAt, MISSING_CSS, NEGATIVE_CSS } from "./colors.js";
 import { card, fmt, h } from "./dom.js";
 import { createRoving } from "./keys.js";
 
-/** What `method` measures, as the kernel describes it (header.importance.descriptions). */
+/**
+ * What `method` measures, as the kernel describes it (header.importance.descriptions).
+ * @param {import("./types.js").PackHeader | null | undefined} header
+ * @param {string} method
+ */
 export function methodInfo(header, method) {
   const text = header?.importance?.descriptions?.[method];
   return typeof text === "string" ? text : "";
