@@ -1,8 +1,8 @@
 """Checks of numeric and boolean parameters, shared by every layer.
 
-A parameter of the wrong Python type is a ``TypeError`` (bools, strings and floats are not
-integers; strings are not numbers); a value out of range is a ``ValueError``. Both name the
-parameter and the value.
+A parameter of the wrong Python type is an ``ArgumentTypeError`` (a ``TypeError``: bools,
+strings and floats are not integers; strings are not numbers); a value out of range is an
+``ArgumentValueError`` (a ``ValueError``). Both name the parameter and the value.
 """
 
 from __future__ import annotations
@@ -12,18 +12,23 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentTypeError, ArgumentValueError
+
 
 def check_int(name: str, value: Any, minimum: int = 1) -> int:
     """``value`` as an ``int`` ≥ ``minimum``.
 
     Raises:
-        TypeError: ``value`` is not an integer (bools, strings and floats are refused).
-        ValueError: ``value`` is below ``minimum``.
+        ArgumentTypeError: ``value`` is not an integer (bools, strings and floats are
+            refused).
+        ArgumentValueError: ``value`` is below ``minimum``.
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise ArgumentTypeError(
+            f"{name} must be an integer, got {value!r} ({type(value).__name__})"
+        )
     if value < minimum:
-        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
+        raise ArgumentValueError(f"{name} must be ≥ {minimum}, got {value}")
     return int(value)
 
 
@@ -38,11 +43,11 @@ def check_float(
     """``value`` as a finite ``float``; ``minimum`` is inclusive, ``below`` exclusive.
 
     Raises:
-        TypeError: ``value`` is not a real number (bools and strings are refused).
-        ValueError: ``value`` is NaN, infinite or out of range.
+        ArgumentTypeError: ``value`` is not a real number (bools and strings are refused).
+        ArgumentValueError: ``value`` is NaN, infinite or out of range.
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        raise ArgumentTypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     number = float(value)
     low_ok = (number > 0 if positive else True) and (minimum is None or number >= minimum)
     if not math.isfinite(number) or not low_ok or (below is not None and number >= below):
@@ -52,12 +57,15 @@ def check_float(
             f"< {below}" if below is not None else "",
         ]
         wanted = " and ".join(b for b in bounds if b) or "finite"
-        raise ValueError(f"{name} must be a finite number {wanted}, got {value!r}")
+        raise ArgumentValueError(f"{name} must be a finite number {wanted}, got {value!r}")
     return number
 
 
 def check_bool(name: str, value: Any) -> bool:
-    """``value`` if it is a bool (``True``/``False``, numpy bools too); else a TypeError."""
+    """``value`` if it is a bool (``True``/``False``, numpy bools too); else an
+    :class:`ArgumentTypeError`."""
     if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+        raise ArgumentTypeError(
+            f"{name} must be True or False, got {value!r} ({type(value).__name__})"
+        )
     return bool(value)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_int
-from ..errors import DataError, UnknownItemError
+from ..errors import ArgumentTypeError, DataError, UnknownItemError
 from .features import PAD, FeatureField
 
 ID_TYPES = (str, int, float, np.str_, np.integer, np.floating, np.bool_)
@@ -62,7 +62,9 @@ class IdIndex:
         self._by_str: dict[str, int] = {}
         for pos, value in enumerate(ids):
             if not _hashable(value):
-                raise TypeError(f"{what} {value!r} is a {type(value).__name__}, not a hashable id")
+                raise ArgumentTypeError(
+                    f"{what} {value!r} is a {type(value).__name__}, not a hashable id"
+                )
             text = str(value)
             seen = self._by_value.get(value, self._by_str.get(text))
             if seen is not None:

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_int
-from ..errors import DataError, EmptyHistoryError, UnknownItemError, UnknownUserError
+from ..errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    DataError,
+    EmptyHistoryError,
+    UnknownItemError,
+    UnknownUserError,
+)
 from .catalog import Catalog, IdIndex, _hashable, _plain, check_ids
 
 SPLITS = ("train", "valid", "test")
@@ -72,7 +79,7 @@ def check_columns(user_col: Any, item_col: Any, time_col: Any) -> None:
     seen: dict[Any, str] = {}
     for param, col in named.items():
         if col is None or not _hashable(col):
-            raise TypeError(f"{param} must be a column name, got {col!r}")
+            raise ArgumentTypeError(f"{param} must be a column name, got {col!r}")
         if col in seen:
             raise DataError(f"{seen[col]} and {param} both name column {col!r}; use two columns")
         seen[col] = param
@@ -86,9 +93,11 @@ def _feature_columns(
     ``title_col`` may also be a feature (its text is then both the title and a category).
     """
     if isinstance(feature_cols, str | bytes) or not isinstance(feature_cols, Iterable):
-        raise TypeError(f"feature_cols must be a list of column names, got {feature_cols!r}")
+        raise ArgumentTypeError(
+            f"feature_cols must be a list of column names, got {feature_cols!r}"
+        )
     if title_col is not None and not _hashable(title_col):
-        raise TypeError(f"title_col must be a column name, got {title_col!r}")
+        raise ArgumentTypeError(f"title_col must be a column name, got {title_col!r}")
     features = list(feature_cols)
     roles = {item_col: "the item id column (item_col); the model always uses the id itself"}
     roles[user_col] = "the user column (user_col); features are columns of the items table"
@@ -97,7 +106,7 @@ def _feature_columns(
     names: dict[str, Any] = {}
     for col in features:
         if not _hashable(col):
-            raise TypeError(f"feature_cols must hold column names, got {col!r}")
+            raise ArgumentTypeError(f"feature_cols must hold column names, got {col!r}")
         if col in roles:
             raise DataError(f"feature_cols includes {col!r}, {roles[col]}")
         name = str(col)
@@ -270,7 +279,7 @@ class Dataset:
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not isinstance(catalog, Catalog):
-            raise TypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+            raise ArgumentTypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
         if len(users) != len(sequences):
             raise DataError(f"{len(users)} users but {len(sequences)} sequences")
         if timestamps is not None and len(timestamps) != len(users):
@@ -334,7 +343,7 @@ class Dataset:
             if catalog is not None:
                 raise DataError("pass items or catalog, not both (a catalogue has its features)")
         if catalog is not None and not isinstance(catalog, Catalog):
-            raise TypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+            raise ArgumentTypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
         n_bins = check_int("n_bins", n_bins, 1)
         check_columns(user_col, item_col, time_col)
         features = _feature_columns(feature_cols, title_col, user_col, item_col, time_col)
@@ -410,9 +419,9 @@ class Dataset:
         the histories (``unknown="drop"``; ``metadata["dropped_interactions"]`` counts them).
         """
         if not isinstance(catalog, Catalog):
-            raise TypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+            raise ArgumentTypeError(f"catalog must be a Catalog, got {type(catalog).__name__}")
         if unknown not in ("error", "drop"):
-            raise ValueError(f"unknown must be 'error' or 'drop', got {unknown!r}")
+            raise ArgumentValueError(f"unknown must be 'error' or 'drop', got {unknown!r}")
         if catalog is self.catalog or catalog.item_ids == self.catalog.item_ids:
             return self
         mapping = np.zeros(self.n_items + 1, dtype=np.int64)
@@ -467,7 +476,7 @@ class Dataset:
     def split(self, name: str) -> list[SplitExample]:
         """Leave-one-out evaluation cases for ``"valid"`` or ``"test"``."""
         if name not in ("valid", "test"):
-            raise ValueError(f"split must be 'valid' or 'test', got {name!r}")
+            raise ArgumentValueError(f"split must be 'valid' or 'test', got {name!r}")
         cut = 2 if name == "valid" else 1
         return [
             SplitExample(user, seq[:-cut], int(seq[-cut]))

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_int
-from ..errors import DataError
+from ..errors import ArgumentTypeError, DataError
 from .dataset import Dataset, check_columns
 
 PathLike = str | os.PathLike
@@ -71,7 +71,9 @@ def _decode_error(path: Path, encoding: str, error: UnicodeDecodeError) -> DataE
 
 def _check_encoding(encoding: Any) -> str:
     if not isinstance(encoding, str):
-        raise TypeError(f"encoding must be a str, got {encoding!r} ({type(encoding).__name__})")
+        raise ArgumentTypeError(
+            f"encoding must be a str, got {encoding!r} ({type(encoding).__name__})"
+        )
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -198,7 +200,7 @@ def _build(
 
 def _existing(path: PathLike, what: str, param: str = "path") -> Path:
     if not isinstance(path, str | os.PathLike):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{param} must be a str or os.PathLike, got {path!r} ({type(path).__name__})"
         )
     p = Path(path).expanduser()
@@ -323,9 +325,9 @@ def load_recbole(
     check_int("n_bins", n_bins, 1)
     _check_encoding(encoding)
     if dataset_name is not None and not isinstance(dataset_name, str):
-        raise TypeError(f"dataset_name must be a str, got {dataset_name!r}")
+        raise ArgumentTypeError(f"dataset_name must be a str, got {dataset_name!r}")
     if isinstance(feature_cols, str):
-        raise TypeError(f"feature_cols must be a list of field names, got {feature_cols!r}")
+        raise ArgumentTypeError(f"feature_cols must be a list of field names, got {feature_cols!r}")
     inter_path, item_path, name = _recbole_files(path, dataset_name)
     inter, inter_fields = _read_atomic(inter_path, encoding)
     tokens = [f for f, kind in inter_fields.items() if kind == "token"]
@@ -593,7 +595,7 @@ def load_csv(
     check_columns(user_col, item_col, time_col)
     _check_encoding(encoding)
     if not isinstance(sep, str):
-        raise TypeError(f"sep must be a str, got {sep!r} ({type(sep).__name__})")
+        raise ArgumentTypeError(f"sep must be a str, got {sep!r} ({type(sep).__name__})")
     if not sep:
         raise DataError("sep must be a non-empty separator, got ''")
     inter_path = _existing(path, "an interactions file")

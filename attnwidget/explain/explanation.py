@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..checks import check_bool, check_int
 from ..data import Catalog, Dataset
-from ..errors import DataError, UnknownItemError
+from ..errors import ArgumentTypeError, ArgumentValueError, DataError, UnknownItemError
 from ..histories import dense_history, encode_history
 from ..ranking import nothing_to_recommend, top_k, unrankable_count
 from ..sources import AttentionSource, as_source
@@ -91,7 +91,9 @@ class Explanation:
     def method_importance(self, method: str) -> np.ndarray:
         """One method's importance per history position (computed once, then kept)."""
         if method not in METHODS:
-            raise ValueError(f"unknown importance method {method!r}; expected one of {METHODS}")
+            raise ArgumentValueError(
+                f"unknown importance method {method!r}; expected one of {METHODS}"
+            )
         if method not in self._importance:
             self._importance[method] = self._compute_importance(method)
         return self._importance[method]
@@ -266,7 +268,7 @@ def _target_index(source: AttentionSource, target: Any) -> int:
     """A dense target index, checked against the source's catalogue."""
     n_items = source.catalog.n_items
     if isinstance(target, bool | np.bool_) or not isinstance(target, int | np.integer):
-        raise TypeError(f"target must be an item index (int), got {target!r}")
+        raise ArgumentTypeError(f"target must be an item index (int), got {target!r}")
     if not 1 <= target <= n_items:
         raise UnknownItemError(f"target item index {target} is outside 1..{n_items}")
     return int(target)
@@ -309,7 +311,9 @@ def explain(
     """
     source = as_source(model)
     if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+        raise ArgumentTypeError(
+            f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+        )
     dataset.user_position(user)  # an unknown user is named before any other work
     history = dataset.aligned_to(source.catalog).sequence(user)
     target = _explained_item(source.catalog, item, history, f"the history of user {user!r}")
@@ -331,7 +335,7 @@ def explain_history(
     """
     source = as_source(model)
     if dataset is not None and not isinstance(dataset, Dataset | Catalog):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"dataset must be a Dataset, a Catalog or None, got {type(dataset).__name__}"
         )
     indices = encode_history(source.catalog, history)

@@ -12,7 +12,12 @@ from tqdm.auto import tqdm
 
 from ..checks import check_int
 from ..data import Dataset
-from ..errors import DataError, NothingToRecommendError, NothingToRecommendWarning
+from ..errors import (
+    ArgumentTypeError,
+    DataError,
+    NothingToRecommendError,
+    NothingToRecommendWarning,
+)
 from ..sources import as_source
 from .explanation import explain_indices
 from .importance import METHODS
@@ -71,7 +76,9 @@ def faithfulness_report(
     """
     source = as_source(model)
     if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+        raise ArgumentTypeError(
+            f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+        )
     dataset = dataset.aligned_to(source.catalog)
     chosen = _chosen_users(dataset, users, n_users, seed)
     frames, empty = [], []
@@ -120,7 +127,9 @@ def planted_cause_hits(
     that always blames the last history item.
     """
     if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+        raise ArgumentTypeError(
+            f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+        )
     complements = dataset.metadata.get("complements")
     if not complements:
         raise DataError("dataset has no metadata['complements'] (use synthetic_shop)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AdapterError, AttentionNotFoundError
+from ..errors import AdapterError, ArgumentTypeError, AttentionNotFoundError
 from ..models import SASRec
 from .base import (
     AttentionGradients,
@@ -41,7 +41,7 @@ def as_source(model: Any) -> AttentionSource:
         return SASRecSource(model)
     if isinstance(model, AttentionSource):
         return model
-    raise TypeError(
+    raise ArgumentTypeError(
         f"expected an attnwidget SASRec or an AttentionSource (catalog, max_len, field_names, "
         f"run(histories)), got {type(model).__name__}; wrap your own model with "
         "MultiheadAttentionSource, OutputAttentionsSource or PrecomputedSource "

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..checks import check_int
 from ..data import Dataset
-from ..errors import DataError, NothingToRecommendError, UnknownItemError
+from ..errors import ArgumentTypeError, DataError, NothingToRecommendError, UnknownItemError
 from .base import SourceOutput
 from .tables import TABLE_COLUMNS, attention_table_to_arrays, integers, require
 from .validate import check_weights, float32s, floats, normalised_rows
@@ -129,7 +129,9 @@ class PrecomputedSource:
         normalize: bool = True,
     ) -> None:
         if not isinstance(dataset, Dataset):
-            raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+            raise ArgumentTypeError(
+                f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+            )
         self.dataset = dataset
         self.catalog = dataset.catalog
         self.field_names = _field_names(field_names)
@@ -171,7 +173,9 @@ class PrecomputedSource:
         if values is None:
             return None
         if not isinstance(values, Mapping):
-            raise TypeError(f"{what} must be a mapping user → values, got {type(values).__name__}")
+            raise ArgumentTypeError(
+                f"{what} must be a mapping user → values, got {type(values).__name__}"
+            )
         out: dict[Any, Any] = {}
         spelled: dict[Any, Any] = {}
         for given, value in values.items():
@@ -187,7 +191,7 @@ class PrecomputedSource:
         if isinstance(attentions, pd.DataFrame):
             return self._table_arrays(attentions, max_len)
         if not isinstance(attentions, Mapping):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "attentions must be a mapping user → array or a pandas DataFrame with columns "
                 f"{list(TABLE_COLUMNS)}, got {type(attentions).__name__}"
             )
@@ -284,7 +288,7 @@ class PrecomputedSource:
                 for u, v in self._by_user(recommendations, "recommendations").items()
             }
         else:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "recommendations must be a mapping user → item ids or a pandas DataFrame with "
                 f"columns {list(RECOMMENDATION_COLUMNS)}, got {type(recommendations).__name__}"
             )

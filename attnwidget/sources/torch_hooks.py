@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ..data import Catalog, Dataset
-from ..errors import AttentionNotFoundError
+from ..errors import ArgumentTypeError, AttentionNotFoundError
 from .torch_model import ToAttention, ToInput, TorchModelSource, ToScores
 
 ATTENTION_TYPES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)
@@ -55,7 +55,7 @@ def find_attention_modules(
         AttentionNotFoundError: nothing found, naming the module types searched.
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise ArgumentTypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     named = dict(model.named_modules())
     if modules is None:
         found = [(name, m) for name, m in named.items() if isinstance(m, ATTENTION_TYPES)]

@@ -19,6 +19,7 @@ from ..checks import check_int
 from ..data import Catalog, Dataset
 from ..errors import (
     AdapterError,
+    ArgumentTypeError,
     AttentionNotFoundError,
     AttnWidgetError,
     DataError,
@@ -97,7 +98,9 @@ def _callable(value: Any, name: str) -> Any:
 def _catalog(data: Dataset | Catalog) -> Catalog:
     catalog = data.catalog if isinstance(data, Dataset) else data
     if not isinstance(catalog, Catalog):
-        raise TypeError(f"expected an attnwidget Dataset or Catalog, got {type(data).__name__}")
+        raise ArgumentTypeError(
+            f"expected an attnwidget Dataset or Catalog, got {type(data).__name__}"
+        )
     return catalog
 
 

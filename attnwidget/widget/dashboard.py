@@ -13,7 +13,7 @@ from bqplot.traits import array_from_json, array_to_json
 from traittypes import Array
 
 from ..checks import check_int
-from ..errors import AttnWidgetError, EmptyHistoryError
+from ..errors import ArgumentTypeError, AttnWidgetError, EmptyHistoryError
 from ..explain import distribution_stats, sample_users
 from .explorer import AttentionExplorer
 
@@ -107,7 +107,9 @@ class Dashboard(widgets.VBox):
         **kwargs: Any,
     ) -> None:
         if not isinstance(explorer, AttentionExplorer):
-            raise TypeError(f"explorer must be an AttentionExplorer, got {type(explorer).__name__}")
+            raise ArgumentTypeError(
+                f"explorer must be an AttentionExplorer, got {type(explorer).__name__}"
+            )
         self.explorer = explorer
         self.top = check_int("top", top)
         self.sample = sample_users(

@@ -19,6 +19,7 @@ from ipywidgets import DOMWidget
 from ipywidgets.embed import dependency_state, embed_data, escape_script
 
 from ..atomic_write import atomic_write
+from ..errors import ArgumentTypeError, ArgumentValueError
 
 _VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 
@@ -92,18 +93,20 @@ def save_html(
     """
     views = [widgets] if isinstance(widgets, DOMWidget) else widgets
     if not isinstance(views, Sequence) or isinstance(views, str):
-        raise TypeError(f"save_html expects a DOMWidget or a sequence of them, got {views!r}")
+        raise ArgumentTypeError(
+            f"save_html expects a DOMWidget or a sequence of them, got {views!r}"
+        )
     for view in views:
         if not isinstance(view, DOMWidget):
-            raise TypeError(f"save_html expects ipywidgets DOMWidgets, got {view!r}")
+            raise ArgumentTypeError(f"save_html expects ipywidgets DOMWidgets, got {view!r}")
     if not views:
-        raise ValueError("save_html needs at least one widget, got an empty sequence")
+        raise ArgumentValueError("save_html needs at least one widget, got an empty sequence")
 
     state = dependency_state(views, drop_defaults=False)
     for model_id, model in state.items():
         module = model["model_module"]
         if module not in _OFFLINE_MODULES:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"widget {model_id} ({model['model_name']}) needs the front-end module {module!r}, "
                 f"which an offline page cannot load; supported modules: {sorted(_OFFLINE_MODULES)}"
             )

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentValueError
+
 DECADES = 6
 STEPS = 4093  # codes 1..4094 span DECADES decades
 NAN_CODE = 4095
@@ -81,7 +83,7 @@ def nbytes(shape: tuple[int, ...], layout: str) -> int:
 def encode(array: np.ndarray, layout: str) -> bytes:
     """Row maxima (little-endian float32) followed by the packed codes of ``array``."""
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        raise ArgumentValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     values = np.asarray(array, dtype=np.float32)
     n = values.shape[-1]
     flat_rows = values.reshape(-1, n)
@@ -112,7 +114,7 @@ def decode(
     """The float32 array that :func:`encode` sent (zeros above the diagonal for "lower");
     ``decades`` and ``steps`` are the grid the pack's header names."""
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        raise ArgumentValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     rows = math.prod(shape[:-1])
     total = count(shape, layout)
     view = memoryview(raw).cast("B")

@@ -29,6 +29,7 @@ from typing import Any
 import anywidget
 
 from ..atomic_write import atomic_write
+from ..errors import ArgumentTypeError, ArgumentValueError
 from .bundle import STATIC
 
 HOST = STATIC / "standalone-host.js"
@@ -72,7 +73,7 @@ def page_html(widget: anywidget.AnyWidget, *, title: str = "attnwidget") -> str:
         FileNotFoundError: If the host from the front-end build is missing.
     """
     if not isinstance(widget, anywidget.AnyWidget):
-        raise TypeError(f"a standalone page shows an anywidget, got {widget!r}")
+        raise ArgumentTypeError(f"a standalone page shows an anywidget, got {widget!r}")
     values, buffers = {}, {}
     for name, value in widget.get_state().items():
         if name.startswith("_") or name in _WIDGET_TRAITS:
@@ -103,14 +104,14 @@ def page_from_state(
         FileNotFoundError: If the host from the front-end build is missing.
     """
     if re.fullmatch(r"\s*https?://\S*\s*", esm):  # anywidget imports such an _esm from there
-        raise ValueError(
+        raise ArgumentValueError(
             f"the widget's _esm is a URL ({esm.strip()[:80]!r}): a page with no network "
             "cannot load it; give the widget its bundle's text or path"
         )
     try:
         state = json.dumps(values, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as err:
-        raise ValueError(f"the widget's traits cannot be written as JSON: {err}") from None
+        raise ArgumentValueError(f"the widget's traits cannot be written as JSON: {err}") from None
     esm_safe = not _UNSAFE_IN_SCRIPT.search(esm)
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in buffers.items()}
     return _PAGE.format(
@@ -151,7 +152,7 @@ def _host() -> str:
         )
     source = HOST.read_text(encoding="utf-8")
     if _UNSAFE_IN_SCRIPT.search(source):  # esbuild escapes "</script" in strings; check anyway
-        raise ValueError(f"{HOST} holds '</script' or '<!--' and cannot be inlined")
+        raise ArgumentValueError(f"{HOST} holds '</script' or '<!--' and cannot be inlined")
     return source
 
 
@@ -164,7 +165,7 @@ def trait_state(page: str) -> dict[str, Any]:
     """The trait values a page written by :func:`page_html` holds (bytes traits as bytes)."""
     found = re.search(r'<script type="application/json" id="aw-state">(.*?)</script>', page, re.S)
     if found is None:
-        raise ValueError("not an attnwidget standalone page: no aw-state block")
+        raise ArgumentValueError("not an attnwidget standalone page: no aw-state block")
     state = json.loads(found.group(1))
     for name, data in _BUFFER_BLOCK.findall(page):
         state[html.unescape(name)] = base64.b64decode(data)

@@ -7,22 +7,24 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import numpy as np
 import pytest
 import traitlets
 from torch import nn
 
 import attnwidget
-from attnwidget import AttnWidgetError
+from attnwidget import ArgumentTypeError, ArgumentValueError, AttnWidgetError
 from attnwidget.errors import PackError
 from attnwidget.sources import (
     AdapterError,
     AttentionNotFoundError,
     MultiheadAttentionSource,
+    as_source,
 )
-from attnwidget.widget import traits
+from attnwidget.widget import log12, traits
 from attnwidget.widget.payload import decode_pack
 
-from .tiny import catalog
+from .tiny import catalog, dataset
 
 
 def package_errors() -> list[type[BaseException]]:
@@ -48,6 +50,8 @@ def test_every_error_class_of_the_package_is_an_attnwidget_error():
 @pytest.mark.parametrize(
     ("error", "also"),
     [
+        (ArgumentTypeError, TypeError),
+        (ArgumentValueError, ValueError),
         (PackError, ValueError),
         (AttentionNotFoundError, TypeError),
         (AdapterError, TypeError),
@@ -107,3 +111,52 @@ def test_except_attnwidget_error_catches_them(raises, error):
         assert type(caught) is error
     else:
         pytest.fail(f"{raises.__name__} raised nothing")
+
+
+def _three() -> attnwidget.Dataset:
+    return dataset({"u": [1, 2, 3]})
+
+
+def _popular() -> attnwidget.PopularityBaseline:
+    return attnwidget.PopularityBaseline(_three())
+
+
+def _model() -> attnwidget.SASRec:
+    return attnwidget.SASRec(catalog(), d_model=8, n_heads=2, n_layers=1, max_len=4)
+
+
+# A bad argument anywhere in the public API: an ArgumentTypeError / ArgumentValueError, so an
+# AttnWidgetError, and still the TypeError / ValueError it was (tests/hostile pins the messages).
+_BAD_ARGUMENTS = {
+    "synthetic_shop(n_users='10')": (lambda: attnwidget.synthetic_shop(n_users="10"), TypeError),
+    "fit(loss='x')": (lambda: attnwidget.fit(_model(), _three(), loss="x"), ValueError),
+    "Catalog with a list as an id": (
+        lambda: attnwidget.Catalog([["a"]], ["A"], [], np.zeros((2, 0))),
+        TypeError,
+    ),
+    "Dataset.split('train')": (lambda: _three().split("train"), ValueError),
+    "load_csv(path=3)": (lambda: attnwidget.load_csv(3), TypeError),
+    "SASRec(n_heads not dividing d_model)": (
+        lambda: attnwidget.SASRec(catalog(), d_model=10, n_heads=3),
+        ValueError,
+    ),
+    "fit(model='m')": (lambda: attnwidget.fit("m", _three()), TypeError),
+    "evaluate(k=[])": (lambda: attnwidget.evaluate(_popular(), _three(), k=[]), ValueError),
+    "explain(dataset=None)": (lambda: attnwidget.explain(_model(), None, "u"), TypeError),
+    "as_source(object())": (lambda: as_source(object()), TypeError),
+    "save_html([])": (lambda: attnwidget.save_html([], "page.html"), ValueError),
+    "log12.encode(layout='diagonal')": (
+        lambda: log12.encode(np.zeros((1, 1, 2, 2), np.float32), "diagonal"),
+        ValueError,
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(_BAD_ARGUMENTS))
+def test_a_bad_argument_is_an_attnwidget_error_and_the_builtin(call):
+    raises, builtin = _BAD_ARGUMENTS[call]
+    twin = {TypeError: ArgumentTypeError, ValueError: ArgumentValueError}[builtin]
+    with pytest.raises(AttnWidgetError) as info:
+        raises()
+    assert isinstance(info.value, builtin)
+    assert type(info.value) is twin
