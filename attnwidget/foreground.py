@@ -47,6 +47,15 @@ def foreground() -> Iterator[None]:
             _state.notify_all()
 
 
+def give_way() -> None:
+    """In a background thread, wait until no :func:`foreground` block is open (call it
+    between pieces of background work that do not run the model: packing, say)."""
+    if is_background():
+        with _state:
+            while _foreground:
+                _state.wait()
+
+
 class PriorityLock:
     """A reentrant lock that a waiting foreground thread always gets before a background
     one; background threads also wait while a :func:`foreground` block is open."""

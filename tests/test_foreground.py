@@ -3,7 +3,7 @@
 import threading
 import time
 
-from attnwidget.foreground import PriorityLock, foreground, mark_background
+from attnwidget.foreground import PriorityLock, foreground, give_way, mark_background
 
 
 def in_background(work):
@@ -65,3 +65,13 @@ def test_the_lock_is_reentrant_and_refuses_a_release_by_another_thread():
     later.start()
     assert taken.wait(2)  # released as many times as taken: free again
     later.join(2)
+
+
+def test_background_work_gives_way_while_the_kernel_answers():
+    done = threading.Event()
+    with foreground():
+        worker = in_background(lambda: (give_way(), done.set()))
+        assert not done.wait(0.2)
+        give_way()  # the kernel's own thread never waits for itself
+    assert done.wait(2)
+    worker.join(2)

@@ -37,7 +37,7 @@ from ..explain import (
     method_agreement,
     sample_users,
 )
-from ..foreground import foreground, mark_background
+from ..foreground import foreground, give_way, mark_background
 from ..sources import AttentionSource, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary
 from .payload import read_header, replace_header
@@ -311,7 +311,10 @@ class ExplorerSession:
             if number != self._shown_count or user in self._ahead or user in self._cache:
                 return
         try:
-            view = self.prepare(self.explain(user), user=user)
+            give_way()
+            expl = self.explain(user)
+            give_way()
+            view = self.prepare(expl, user=user)
         except Exception:  # shown (as an error) only if the user is ever asked for
             return
         with self._lock:
@@ -324,9 +327,11 @@ class ExplorerSession:
         version = self._agreement_version
         try:
             for method in METHODS:  # each a model run: skip the rest once the view moved on
+                give_way()
                 if number != self._shown_count:
                     return
                 view.expl.method_importance(method)
+            give_way()
             pack = self.pack(view.expl, **view.options)
         except Exception as err:  # shown in the widget, not lost in the thread
             with self._lock:
@@ -392,6 +397,7 @@ class ExplorerSession:
             view, number = self._shown, self._shown_count
         if view is None or not view.complete:  # a fast pack: its completion includes it
             return
+        give_way()
         pack = self.pack(view.expl, **view.options)  # not holding the lock: a switch may need it
         with self._lock:
             if number == self._shown_count:
