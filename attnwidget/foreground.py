@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import torch
+
 _state = threading.Condition()
 _local = threading.local()
 _foreground = 0  # foreground requests open + foreground threads waiting for a model lock
@@ -34,14 +36,24 @@ def is_background() -> bool:
 @contextmanager
 def foreground() -> Iterator[None]:
     """While open, no background thread starts a model run (one already running ends
-    first). Open it around an answer the user waits for, never around waiting for
-    background work: that work could not start until the block closes."""
+    first), and torch runs on one thread. Open it around an answer the user waits for,
+    never around waiting for background work: that work could not start until the block
+    closes.
+
+    One thread: an answer is one short pass of a small model, which a second thread barely
+    speeds up on an idle machine, while on a busy one (the browser drawing the last view,
+    another process training) torch's spinning worker threads made it 10-30× slower
+    (measured here: 25 ms on one thread against 400-800 ms on two, 2 cores).
+    """
     global _foreground
     with _state:
         _foreground += 1
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         yield
     finally:
+        torch.set_num_threads(threads)
         with _state:
             _foreground -= 1
             _state.notify_all()

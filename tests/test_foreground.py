@@ -3,6 +3,8 @@
 import threading
 import time
 
+import torch
+
 from attnwidget.foreground import PriorityLock, foreground, give_way, mark_background
 
 
@@ -75,3 +77,10 @@ def test_background_work_gives_way_while_the_kernel_answers():
         give_way()  # the kernel's own thread never waits for itself
     assert done.wait(2)
     worker.join(2)
+
+
+def test_the_kernel_answers_on_one_torch_thread_and_restores_the_setting():
+    before = torch.get_num_threads()
+    with foreground():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ..errors import DataError
 
@@ -21,16 +22,19 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
     """
     if attentions.ndim != 4 or attentions.shape[-1] != attentions.shape[-2]:
         raise DataError(f"attentions must be [layers, heads, n, n], got shape {attentions.shape}")
+    # In torch: its matrix products follow the caller's thread setting (one thread in the
+    # explorer's answers), where numpy's BLAS threads spin against a busy machine's load.
     n = attentions.shape[-1]
-    eye = np.eye(n, dtype=np.float64)
-    out = np.empty((attentions.shape[0], n, n), dtype=np.float64)
+    head_means = torch.from_numpy(attentions.mean(axis=1, dtype=np.float64))
+    eye = torch.eye(n, dtype=torch.float64)
+    out = torch.empty((attentions.shape[0], n, n), dtype=torch.float64)
     current = eye
-    for layer, head_mean in enumerate(attentions.mean(axis=1, dtype=np.float64)):
+    for layer, head_mean in enumerate(head_means):
         mixed = residual * eye + (1.0 - residual) * head_mean
-        mixed /= mixed.sum(axis=-1, keepdims=True)
+        mixed /= mixed.sum(dim=-1, keepdim=True)
         current = mixed @ current
         out[layer] = current
-    return out
+    return out.numpy()
 
 
 def distribution_stats(weights: np.ndarray) -> dict[str, float]:

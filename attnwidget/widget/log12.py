@@ -88,12 +88,16 @@ def encode(array: np.ndarray, layout: str) -> bytes:
     n = values.shape[-1]
     flat_rows = values.reshape(-1, n)
     scales = np.nan_to_num(np.fmax.reduce(flat_rows, axis=1, initial=0.0), nan=0.0)
-    sent, row = _row_values(values, layout)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = sent / scales[row]
-        code = np.rint(np.log10(ratio, dtype=np.float64) * (STEPS / DECADES)) + (STEPS + 1)
+        ratio = flat_rows / scales[:, None]  # each row over its max, before leaving any out
+    missing = np.isnan(flat_rows)
+    if layout == "lower":
+        lower = np.tri(n, dtype=bool)
+        ratio, missing = (a.reshape(-1, n, n)[:, lower] for a in (ratio, missing))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        code = np.rint(np.log10(ratio.ravel(), dtype=np.float64) * (STEPS / DECADES)) + (STEPS + 1)
     code = np.where(np.isfinite(code) & (code >= 1), code, 0).astype(np.uint16)
-    code[np.isnan(sent)] = NAN_CODE
+    code[missing.ravel()] = NAN_CODE
     if code.size % 2:
         code = np.append(code, np.uint16(0))
     a, b = code[0::2], code[1::2]
