@@ -3,10 +3,12 @@
     flock /tmp/attnwidget-bench.lock python benchmarks/trigger_pattern.py
     flock /tmp/attnwidget-bench.lock python benchmarks/trigger_pattern.py --epochs 30 --patience 3
 
-The shop is ``synthetic_shop(n_users=3750, n_items=360, rules=5, p_rule=0.3)``: five rarely
-bought trigger accessories, each followed 1–5 purchases later by its own rarely bought target,
-with popular items in between (see attnwidget/datasets/synthetic_shop.py). The model trains on
-3000 customers (each rule is followed ~180 times there); the other 750 are held out. For every
+The shop is ``synthetic_shop(n_users=3750, n_items=360, complement_delay=(1, 5))``: each of
+the 180 main items (the triggers) is followed, with probability 0.8, 1–5 purchases later by
+its complement (the target), with popular items in between (see
+attnwidget/datasets/synthetic_shop.py). The model trains on 3000 customers (each trigger is
+bought ~170 times there); the other 750 are held out. ``--rules 5`` uses the easier planted
+rules instead (five rare, exclusive trigger → target pairs). For every
 rule occurrence of a held-out customer the case is the history up to the target: the script
 prints the target's HR@10 (items of the history excluded) with the trigger in the history and
 with the trigger removed, by gap (1 = trigger is the last purchase, 2–5 = behind popular
@@ -34,7 +36,8 @@ N_TRAIN = 3000
 def rule_cases(dataset: Dataset, users: range) -> list[tuple[np.ndarray, int, int]]:
     """(history up to the target, target, trigger position) of every rule occurrence."""
     catalog = dataset.catalog
-    rules = {catalog.index_of(t): catalog.index_of(g) for t, g in dataset.metadata["rules"].items()}
+    pairs = dataset.metadata["rules"] or dataset.metadata["complements"]
+    rules = {catalog.index_of(t): catalog.index_of(g) for t, g in pairs.items()}
     cases = []
     for u in users:
         seq = dataset.sequences[u]
@@ -43,7 +46,7 @@ def rule_cases(dataset: Dataset, users: range) -> list[tuple[np.ndarray, int, in
             if target is None:
                 continue
             after = np.flatnonzero(seq[i + 1 : i + 6] == target)
-            if after.size:
+            if after.size and i + 1 + int(after[0]) >= 2:  # something left without the trigger
                 j = i + 1 + int(after[0])
                 cases.append((seq[:j], target, i))
     return cases
@@ -66,14 +69,19 @@ def main() -> None:
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--loss", default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rules", type=int, default=0, help="planted rules instead")
+    parser.add_argument("--weight-decay", type=float, default=None)
     args = parser.parse_args()
 
-    shop = synthetic_shop(n_users=N_TRAIN + 750, n_items=360, rules=5, p_rule=0.3, seed=args.seed)
+    shape = {"rules": args.rules, "p_rule": 0.3} if args.rules else {"complement_delay": (1, 5)}
+    shop = synthetic_shop(n_users=N_TRAIN + 750, n_items=360, seed=args.seed, **shape)
     train = Dataset(
         shop.catalog, shop.users[:N_TRAIN], shop.sequences[:N_TRAIN], metadata=shop.metadata
     )
     model = SASRec(train, dropout=args.dropout, seed=args.seed)
-    options = {k: v for k, v in vars(args).items() if k in ("epochs", "patience", "lr")}
+    options = {
+        k: v for k, v in vars(args).items() if k in ("epochs", "patience", "lr", "weight_decay")
+    }
     options = {k: v for k, v in options.items() if v is not None}
     start = time.perf_counter()
     history = fit(model, train, loss=args.loss, seed=args.seed, progress=False, **options)

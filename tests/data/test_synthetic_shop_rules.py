@@ -61,3 +61,26 @@ def test_too_many_rules_or_a_bad_probability_are_refused():
         synthetic_shop(n_users=10, n_items=120, rules=100)
     with pytest.raises(DataError, match="p_rule must be a probability"):
         synthetic_shop(n_users=10, n_items=120, rules=1, p_rule=1.5)
+
+
+def test_complement_delay_puts_popular_items_between_trigger_and_complement():
+    shop = synthetic_shop(n_users=400, n_items=240, complement_delay=(1, 5), seed=3)
+    catalog = shop.catalog
+    complements = {
+        catalog.index_of(t): catalog.index_of(c) for t, c in shop.metadata["complements"].items()
+    }
+    top = set(np.argsort(-shop.item_popularity())[:40].tolist())
+    gaps, between = [], []
+    for seq in shop.sequences:
+        items = seq.tolist()
+        for i, item in enumerate(items):
+            target = complements.get(item)
+            if target in items[i + 1 : i + 6]:
+                j = items.index(target, i + 1)
+                gaps.append(j - i)
+                between += items[i + 1 : j]
+    assert set(gaps) == {1, 2, 3, 4, 5}
+    assert np.mean(np.array(gaps) >= 2) > 0.6
+    assert np.mean([i in top for i in between]) > 0.8
+    with pytest.raises(DataError, match="hi must be at least lo"):
+        synthetic_shop(n_users=10, n_items=120, complement_delay=(3, 1))
