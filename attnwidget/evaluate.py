@@ -241,6 +241,7 @@ def evaluate(
     exclude_seen: bool = True,
     baseline: bool = True,
     seed: int = 0,
+    device: Any = None,
 ) -> pd.DataFrame:
     """Evaluate a model (anything with ``score(histories)``) under leave-one-out.
 
@@ -251,6 +252,9 @@ def evaluate(
             target and ``n_negatives`` random items the user has not interacted with.
         exclude_seen: rank only items not already in the history (the target is kept).
         baseline: add a ``"popularity"`` row computed the same way.
+        device: for a torch model (an ``nn.Module``), the device it scores on
+            (``"cuda"``, ``"mps"``, ``"cpu"``): the model is moved there and stays.
+            Default: the model's device.
 
     Returns:
         One row per model (``"model"``, ``"popularity"``), one column per metric.
@@ -268,6 +272,12 @@ def evaluate(
             f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
         )
     baseline = check_bool("baseline", baseline)
+    if device is not None:
+        if not callable(getattr(model, "to", None)):
+            raise TypeError(
+                f"device={device!r} needs a torch model (with .to), got {type(model).__name__}"
+            )
+        model.to(device)
     options = dict(protocol=protocol, n_negatives=n_negatives, exclude_seen=exclude_seen, seed=seed)
     if isinstance(getattr(model, "catalog", None), Catalog):
         dataset = dataset.aligned_to(model.catalog)  # a model trained on a reordered catalogue
