@@ -17,10 +17,13 @@ const H = 420;
 const LABEL_H = 14; // label box height (10px text) for the overlap test
 const WHY_EDGES = 5; // importance edges to the explained recommendation
 const DEFER_ABOVE = 60; // longer histories: the graph is built after the first paint
-// The layout settles in ~60 animated steps (1 s) instead of d3's 300: every step moves
-// hundreds of SVG nodes and edges, and while it runs the page answers the kernel late.
+// The layout settles in ~60 steps instead of d3's 300, drawn every SETTLE_TICKS steps (about
+// 8 frames in all) rather than each: every drawing moves hundreds of SVG nodes and edges,
+// and while a new user's layout settled frame by frame (~1 s of a busy main thread) the page
+// answered the kernel late and slowed it down on a small machine.
 const ALPHA_DECAY = 0.1;
 const HEAD_START_TICKS = 12; // layout steps before the first paint of a new user (~3 ms each at n = 200)
+const SETTLE_TICKS = 8; // layout steps per drawn frame while a new layout settles
 
 // Label widths come from a canvas in the labels' font: SVG's getComputedTextLength lays out
 // each label's text anew (about 100 ms for a 200-item history on every user switch). The
@@ -86,6 +89,7 @@ export function createGraphView(links) {
 
   let expl = null;
   let sim = null;
+  let settleFrame = 0; // the next frame of settle(), while a new layout settles
   let byId = new Map();
   let nodes = select(null);
   let fixedLinks = select(null);
@@ -198,6 +202,7 @@ export function createGraphView(links) {
 
   function build(e) {
     sim?.stop();
+    stopSettling();
     fonts.clear(); // the theme may have changed since
     // The same user and items again (e.g. the complete pack after a fast one): nodes keep
     // their places and the view its zoom.
@@ -248,6 +253,7 @@ export function createGraphView(links) {
       .call(
         drag()
           .on("start", (event, d) => {
+            stopSettling();
             if (!event.active) sim.alphaTarget(0.2).restart();
             [d.fx, d.fy] = [d.x, d.y];
           })
@@ -311,8 +317,27 @@ export function createGraphView(links) {
     }
     ticked();
     if (unchanged) svgEl.dataset.settled = "true"; // already laid out: nothing moves
-    else sim.restart();
+    else settle();
     renderLegend();
+  }
+
+  // The rest of the layout, SETTLE_TICKS steps per frame (a drag animates every step, as
+  // d3 does, through the simulation's own timer).
+  function settle() {
+    const step = () => {
+      sim.tick(SETTLE_TICKS);
+      ticked();
+      if (sim.alpha() < sim.alphaMin()) {
+        settleFrame = 0;
+        svgEl.dataset.settled = "true";
+      } else settleFrame = requestAnimationFrame(step);
+    };
+    if (typeof requestAnimationFrame !== "function") sim.restart();
+    else settleFrame = requestAnimationFrame(step);
+  }
+  function stopSettling() {
+    if (settleFrame) cancelAnimationFrame(settleFrame);
+    settleFrame = 0;
   }
 
   function renderLegend() {
@@ -441,9 +466,11 @@ export function createGraphView(links) {
       else fn(...args);
     };
 
+  let held = false; // hold() was called: no build or settling until resume() or a new view
   return {
     el: view.el,
     setExplanation(e) {
+      held = false;
       if (e.n <= DEFER_ABOVE || typeof requestAnimationFrame !== "function") {
         cancelPending();
         build(e);
@@ -456,11 +483,27 @@ export function createGraphView(links) {
         pendingFrame = requestAnimationFrame(flush);
       });
     },
+    /** Another view was asked for: leave this one's pending build and settling for now
+     * (the page's main thread then answers the kernel at once); resume() takes them up. */
+    hold() {
+      held = true;
+      if (pendingFrame) cancelAnimationFrame(pendingFrame);
+      pendingFrame = 0;
+      stopSettling();
+    },
+    /** The view asked for did not come (a refused change): finish building this one. */
+    resume() {
+      if (!held) return;
+      held = false;
+      if (pending) pendingFrame ||= requestAnimationFrame(flush);
+      else if (sim && svgEl.dataset.settled !== "true") settle();
+    },
     setAttention: deferred(setAttention, "attention"),
     setImportance: deferred(setImportance, "importance"),
     highlight: deferred(highlight, "highlight"),
     destroy() {
       cancelPending();
+      stopSettling();
       sim?.stop();
       if (labelFrame) cancelAnimationFrame(labelFrame);
       labelFrame = 0;

@@ -243,6 +243,8 @@ function render({ model, el }) {
       const before = expl;
       show(source.archived && source.has(user) ? source.fromArchive(user) : source.fromPayload(model.get("payload")));
       if (source.archived && source.has(user)) decodeAhead(user);
+      // the user asked for is the one shown again (the change was refused): the graph carries on
+      if (expl && expl === before && user === expl.user) graph.resume();
       if (expl && expl !== before) {
         // decode + every view drawn, and the kernel's own time for this pack (benchmarks read them)
         root.dataset.loadMs = (performance.now() - t0).toFixed(2);
@@ -274,6 +276,8 @@ function render({ model, el }) {
       return;
     }
     localError = "";
+    // the kernel's answer is on its way: the page's main thread stays free to take it
+    if (!source.archived && id !== expl?.user) graph.hold();
     commit("user", id);
     load();
   }
