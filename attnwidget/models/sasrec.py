@@ -127,10 +127,25 @@ class SASRec(nn.Module):
                         module.weight.data[module.padding_idx].zero_()
         self.input_dropout = nn.Dropout(dropout)
         self.register_buffer("item_features", torch.as_tensor(catalog.features), persistent=False)
+        self._candidates: tuple[tuple[tuple[int, int], ...], torch.Tensor] | None = None
 
     # --- forward ----------------------------------------------------------------------
     def candidates(self) -> torch.Tensor:
-        """``[n_items + 1, d]`` representation of every item, used to score them."""
+        """``[n_items + 1, d]`` representation of every item, used to score them.
+
+        In eval mode without gradients it is kept until a weight changes (an optimiser
+        step, ``load_state_dict``, ``to``): explaining a user and each chunk of occlusion
+        would otherwise encode the whole catalogue again.
+        """
+        if self.training or torch.is_grad_enabled():
+            return self._encode_catalogue()
+        tensors = (*self.parameters(), self.item_features)
+        version = tuple((t.data_ptr(), t._version) for t in tensors)
+        if self._candidates is None or self._candidates[0] != version:
+            self._candidates = (version, self._encode_catalogue())
+        return self._candidates[1]
+
+    def _encode_catalogue(self) -> torch.Tensor:
         index = torch.arange(self.catalog.n_items + 1, device=self.item_features.device)
         return self.features(index, self.item_features)[0]
 

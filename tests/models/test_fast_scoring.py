@@ -1,6 +1,8 @@
 """The fast scoring paths (fused attention, target items only, shared prefixes) give the
 numbers of the ordinary forward pass that materialises the attention weights."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -140,3 +142,18 @@ def test_pad_left_pads_mixed_lengths_and_stacks_equal_ones(trained):
     np.testing.assert_array_equal(trained.pad([[1, 2], [3, 4]]).numpy(), [[1, 2], [3, 4]])
     long = np.arange(1, 31)
     np.testing.assert_array_equal(trained.pad([long, [9]]).numpy()[0], long[-20:])
+
+
+def test_the_catalogue_encoding_kept_for_scoring_follows_every_weight_change(trained, shop):
+    model = copy.deepcopy(trained).eval()
+    history = [shop.sequence(shop.users[0])[-20:]]
+    before = model.score(history)
+    assert np.array_equal(model.score(history), before)  # kept: the same scores
+    with torch.no_grad():
+        next(model.parameters()).add_(0.5)  # an in-place change, as an optimiser step makes
+    changed = model.score(history)
+    assert not np.allclose(changed, before)
+    model.train()
+    with torch.no_grad():
+        model.eval()
+        assert np.array_equal(model.score(history), changed)
