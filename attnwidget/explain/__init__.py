@@ -1,7 +1,7 @@
 """Explanations: attention per layer and head, rollout, importance methods, faithfulness."""
 
 from .agreement import default_method, disagreement_note, method_agreement
-from .attention import attention_rollout, distribution_stats
+from .attention import attention_rollout, distribution_stats, selected_attention
 from .explanation import Explanation, explain, explain_history, explain_indices
 from .faithfulness import Agreement, eraser_scores, kendall_tau, top1_agreement
 from .importance import FAST_METHODS, METHOD_INFO, METHODS
@@ -26,5 +26,6 @@ __all__ = [
     "method_agreement",
     "planted_cause_hits",
     "sample_users",
+    "selected_attention",
     "top1_agreement",
 ]

@@ -37,6 +37,31 @@ def attention_rollout(attentions: np.ndarray, residual: float = 0.5) -> np.ndarr
     return out.numpy()
 
 
+def selected_attention(
+    attentions: np.ndarray,
+    rollout: np.ndarray,
+    *,
+    layer: int,
+    head: int,
+    layer_mode: str = "layer",
+    head_mode: str = "head",
+) -> np.ndarray:
+    """The ``[n, n]`` matrix the views show for a layer and head choice, as the front end
+    picks it (``js/src/explanation.js``, ``matrix``; both are tested on
+    ``js/tests/fixtures/view_cases.json``): the rollout through ``layer``
+    (``layer_mode="rollout"``), the mean of the layer's heads (``head_mode="mean"``; NaN
+    weights are skipped, NaN only where every head is NaN), or one head."""
+    if layer_mode == "rollout":
+        return rollout[layer]
+    if head_mode == "mean":
+        heads = attentions[layer]
+        counts = np.sum(~np.isnan(heads), axis=0)
+        sums = np.nansum(heads, axis=0, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(counts > 0, sums / counts, np.nan)
+    return attentions[layer, head]
+
+
 def distribution_stats(weights: np.ndarray) -> dict[str, float]:
     """Entropy (nats and normalised by ``log n``) and uniformity (MSE around the mean, std).
 

@@ -14,7 +14,7 @@ from traittypes import Array
 
 from ..checks import check_int
 from ..errors import ArgumentTypeError, AttnWidgetError, EmptyHistoryError
-from ..explain import distribution_stats, sample_users
+from ..explain import distribution_stats, sample_users, selected_attention
 from .explorer import AttentionExplorer
 
 
@@ -43,14 +43,13 @@ def entropy_grid(explorer: AttentionExplorer, users: list[str]) -> np.ndarray:
 def feature_mass(explorer: AttentionExplorer) -> dict[str, float]:
     """Attention from the prediction position summed per feature value ("brand: X")."""
     expl = explorer.shown
-    attn = (
-        expl.rollout[explorer.layer]
-        if explorer.layer_mode == "rollout"
-        else (
-            expl.attentions[explorer.layer].mean(0)
-            if explorer.head_mode == "mean"
-            else expl.attentions[explorer.layer, explorer.head]
-        )
+    attn = selected_attention(
+        expl.attentions,
+        expl.rollout,
+        layer=explorer.layer,
+        head=explorer.head,
+        layer_mode=explorer.layer_mode,
+        head_mode=explorer.head_mode,
     )
     weights = np.nan_to_num(attn[-1])
     mass: dict[str, float] = defaultdict(float)

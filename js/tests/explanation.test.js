@@ -1,7 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { PackError } from "../src/decode.js";
 import { Explanation } from "../src/explanation.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { causal, encodePack, fixture, makePack } from "./helpers.js";
+
+// The layer/head choices Python's explain.selected_attention is tested on too
+// (tests/explain/test_view_cases.py), with the matrix each must show.
+const VIEWS = JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "view_cases.json"), "utf8"));
+const numbers = (values) => values.map((v) => (v === null ? Number.NaN : v));
+
+function viewCasesPack() {
+  const [L, H, n] = VIEWS.shape;
+  const history = Array.from({ length: n }, (_, i) => ({ id: `i${i}`, title: `Item ${i}`, features: {} }));
+  const header = { user: "u1", n_layers: L, n_heads: H, fields: ["item"], history, recommendations: [], warnings: [] };
+  return encodePack(header, {
+    seq_attn: { dtype: "float32", shape: [L, H, n, n], values: numbers(VIEWS.attention) },
+    rollout: { dtype: "float32", shape: [L, n, n], values: numbers(VIEWS.rollout) },
+    feat_attn: { dtype: "float32", shape: [n, 1], values: new Array(n).fill(1) },
+  });
+}
 
 describe("Explanation", () => {
   it("selects a head, the head mean and the rollout", () => {
@@ -23,6 +41,24 @@ describe("Explanation", () => {
     const roll = e.matrix({ layer: 1, head: 2, layerMode: "rollout", headMode: "mean" });
     expect(Array.from(roll)).toEqual(Array.from(e.rollout.subarray(16, 32)));
     expect(Array.from(e.predictionRow(head))).toEqual(Array.from(head.subarray(12, 16)));
+  });
+
+  it("shows the matrix Python's selected_attention chooses, NaN weights included", () => {
+    const e = Explanation.fromBytes(viewCasesPack());
+    for (const { view, matrix } of VIEWS.cases) {
+      const chosen = e.matrix({
+        layer: view.layer,
+        head: view.head,
+        layerMode: view.layer_mode,
+        headMode: view.head_mode,
+      });
+      const expected = numbers(matrix);
+      expect(chosen).toHaveLength(expected.length);
+      chosen.forEach((v, i) => {
+        if (Number.isNaN(expected[i])) expect(v, `${JSON.stringify(view)} [${i}]`).toBeNaN();
+        else expect(v, `${JSON.stringify(view)} [${i}]`).toBeCloseTo(expected[i], 6);
+      });
+    }
   });
 
   it("clamps the view to the pack", () => {
