@@ -274,7 +274,7 @@ def evaluate(
     baseline = check_bool("baseline", baseline)
     if device is not None:
         if not callable(getattr(model, "to", None)):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"device={device!r} needs a torch model (with .to), got {type(model).__name__}"
             )
         model.to(device)
