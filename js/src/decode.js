@@ -29,7 +29,8 @@ export function float16Table() {
     const exp = (bits >> 10) & 0x1f;
     const frac = bits & 0x3ff;
     let value;
-    if (exp === 0) value = frac * 2 ** -24; // zero and subnormals
+    // zero and subnormals, infinities and NaN, normal numbers
+    if (exp === 0) value = frac * 2 ** -24;
     else if (exp === 31) value = frac ? NaN : Infinity;
     else value = (1 + frac / 1024) * 2 ** (exp - 15);
     halfTable[bits] = sign * value;
@@ -45,8 +46,7 @@ export function asBytes(data) {
 }
 
 const align8 = (n) => (n + 7) & ~7;
-const u32 = (bytes, at) =>
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
+const u32 = (bytes, at) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
 const ascii = (bytes, at, len) => String.fromCharCode(...bytes.subarray(at, at + len));
 
 function checkedBytes(data, magic, what) {
@@ -73,12 +73,17 @@ function parseHeader(bytes) {
     throw new PackError("pack header must be a JSON object");
   }
   if (Number.isInteger(header.schema) && header.schema > SCHEMA) {
-    throw new PackError(`pack schema ${header.schema} is newer than this front end reads (${SCHEMA}): reload the page after upgrading attnwidget`);
+    throw new PackError(
+      `pack schema ${header.schema} is newer than this front end reads (${SCHEMA}): reload the page after upgrading attnwidget`,
+    );
   }
   return { header, start: align8(8 + size) };
 }
 
-/** Header of a pack without decoding its arrays. */
+/**
+ * Header of a pack without decoding its arrays.
+ * @returns {import("./types.js").PackHeader}
+ */
 export function readHeader(data) {
   return parseHeader(checkedBytes(data, PACK_MAGIC, "pack")).header;
 }
@@ -120,11 +125,25 @@ function checkLog12(name, spec) {
   if (lower && shape[shape.length - 1] !== shape[shape.length - 2]) {
     throw new PackError(`array "${name}": the lower layout needs square matrices, got [${shape}]`);
   }
-  if (!(Number.isFinite(decades) && decades > 0 && decades <= 38 && Number.isInteger(steps) && steps >= 1 && steps <= 4093)) {
+  if (
+    !(
+      Number.isFinite(decades) &&
+      decades > 0 &&
+      decades <= 38 &&
+      Number.isInteger(steps) &&
+      steps >= 1 &&
+      steps <= 4093
+    )
+  ) {
     throw new PackError(`array "${name}": bad log12 grid (decades ${decades}, steps ${steps})`);
   }
   const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  return { lower, rows, table: log12Table(decades, steps), nbytes: 4 * rows + 3 * Math.ceil(log12Count(shape, lower) / 2) };
+  return {
+    lower,
+    rows,
+    table: log12Table(decades, steps),
+    nbytes: 4 * rows + 3 * Math.ceil(log12Count(shape, lower) / 2),
+  };
 }
 
 // Row maxima (float32), then two 12-bit codes in every three bytes; zeros above the
@@ -181,6 +200,7 @@ function readArray(bytes, start, name, spec) {
 /**
  * Decode a pack into { header, arrays }, arrays[name] = { dtype, shape, data }.
  * Arrays with an unknown dtype are skipped; malformed input throws PackError.
+ * @returns {import("./types.js").DecodedPack}
  */
 export function decodePack(data) {
   const bytes = checkedBytes(data, PACK_MAGIC, "pack");

@@ -49,7 +49,8 @@ function labelWidth(el, text, fonts) {
   return known.get(text);
 }
 
-const colorOf = (d) => (d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length]);
+const colorOf = (d) =>
+  d.kind === "hist" ? HISTORY_CSS : d.kind === "rec" ? REC_CSS : FIELD_CSS[d.fieldIndex % FIELD_CSS.length];
 
 const targetOf = (d) =>
   d.kind === "hist"
@@ -63,7 +64,8 @@ export function createGraphView(links) {
     class: "aw-graph",
     viewBox: `0 0 ${W} ${H}`,
     role: "group",
-    "aria-label": "item and feature graph: arrow keys move between nodes, Enter selects, Shift+Enter adds to the selection",
+    "aria-label":
+      "item and feature graph: arrow keys move between nodes, Enter selects, Shift+Enter adds to the selection",
   });
   const svg = select(svgEl);
   const stage = svg.append("g");
@@ -265,8 +267,16 @@ export function createGraphView(links) {
             d.fx = d.fy = null;
           }),
       );
-    nodes.select("circle").attr("r", (d) => d.r).attr("fill", colorOf);
-    const kindName = (d) => (d.kind === "hist" ? `history item ${d.pos + 1}` : d.kind === "rec" ? `recommendation ${d.rank + 1}` : "feature value");
+    nodes
+      .select("circle")
+      .attr("r", (d) => d.r)
+      .attr("fill", colorOf);
+    const kindName = (d) =>
+      d.kind === "hist"
+        ? `history item ${d.pos + 1}`
+        : d.kind === "rec"
+          ? `recommendation ${d.rank + 1}`
+          : "feature value";
     nodes.attr("role", "button").attr("aria-label", (d) => `${kindName(d)}: ${d.label}`);
     labels = labelLayer
       .selectAll("text")
@@ -293,6 +303,7 @@ export function createGraphView(links) {
       return `${d.label}\nfeature attention received ${fmt(d.mass)}`;
     });
 
+    // biome-ignore format: one force a line
     sim = forceSimulation(graph.nodes)
       .force(
         "link",
@@ -316,7 +327,8 @@ export function createGraphView(links) {
       svg.call(zoomer.transform, zoomIdentity);
     }
     ticked();
-    if (unchanged) svgEl.dataset.settled = "true"; // already laid out: nothing moves
+    // already laid out: nothing moves
+    if (unchanged) svgEl.dataset.settled = "true";
     else settle();
     renderLegend();
   }
@@ -341,14 +353,18 @@ export function createGraphView(links) {
   }
 
   function renderLegend() {
-    const item = (color, text) => h("span", { class: "aw-legend-item" }, h("i", { style: `background:${color}` }), text);
+    const item = (color, text) =>
+      h("span", { class: "aw-legend-item" }, h("i", { style: `background:${color}` }), text);
     const fields = expl.fields.filter((f) => f !== "item");
     legend.replaceChildren(
       item(HISTORY_CSS, "history item (size = attention received)"),
       item(REC_CSS, "recommendation"),
       ...(whyMethod ? [item(WHY_CSS, `edge: ${whyMethod} importance for the top recommendation`)] : []),
       ...fields.map((f) => item(FIELD_CSS[Math.max(expl.fields.indexOf(f), 0) % FIELD_CSS.length], f)),
-      h("span", { class: "aw-legend-note", text: `edges: ${edgesPerQuery(expl.n)} strongest key(s) per query · drag nodes · scroll to zoom · double-click resets` }),
+      h("span", {
+        class: "aw-legend-note",
+        text: `edges: ${edgesPerQuery(expl.n)} strongest key(s) per query · drag nodes · scroll to zoom · double-click resets`,
+      }),
     );
   }
 
@@ -413,7 +429,9 @@ export function createGraphView(links) {
     const isLit = (d) =>
       d.kind === "hist" ? lit.positions.has(d.pos) : d.kind === "rec" ? lit.ranks.has(d.rank) : lit.features.has(d.key);
     // hovered, pinned and selected nodes are always labelled
-    const next = new Set(nodeData.filter((d) => isLit(d) || (d.kind === "hist" && selection.has(d.pos))).map((d) => d.id));
+    const next = new Set(
+      nodeData.filter((d) => isLit(d) || (d.kind === "hist" && selection.has(d.pos))).map((d) => d.id),
+    );
     const same = next.size === forced.size && [...next].every((id) => forced.has(id));
     forced = next;
     if (!same) placeLabels();

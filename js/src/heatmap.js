@@ -17,10 +17,11 @@ const MIN_LABEL_GAP = 12; // px between drawn labels; others are skipped (toolti
 /**
  * @param {object} o
  * @param {string} o.className class of the main canvas (stable selector)
- * @param {string} o.rowAxis / o.colAxis axis titles
+ * @param {string} o.rowAxis axis title of the rows
+ * @param {string} o.colAxis axis title of the columns
  * @param {(row, col) => string[]} o.tooltipLines tooltip text; row/col may be null (labels)
- * @param {(hit|null) => void} o.onHover hit = { row, col } (either may be null)
- * @param {(hit, shift: boolean) => void} o.onClick
+ * @param {(hit: { row: number | null, col: number | null } | null) => void} o.onHover hit = { row, col } (either may be null)
+ * @param {(hit: { row: number | null, col: number | null }, shift: boolean) => void} o.onClick
  * @param {(row, col) => object} [o.keyTarget] key cell's {row, col} for keyboard focus
  *
  * Keyboard: the canvas is one tab stop; arrows (Page/Home/End) move a focused cell, shown
@@ -60,11 +61,14 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   let keyboard = false; // focus came from the keyboard (a mouse click focuses the canvas too)
   // colour scales of the matrices drawn (head/layer switching comes back to the same ones):
   // keyed by the values' buffer, then offset, shape and mode
-  let scales = new WeakMap();
+  const scales = new WeakMap();
   function scaleOf(values, rows, cols, causal) {
     const key = `${values.byteOffset}|${values.length}|${rows}|${cols}|${causal}|${scaleMode}`;
     let byKey = scales.get(values.buffer);
-    if (!byKey) scales.set(values.buffer, (byKey = new Map()));
+    if (!byKey) {
+      byKey = new Map();
+      scales.set(values.buffer, byKey);
+    }
     if (!byKey.has(key)) byKey.set(key, chooseScale(values, rows, cols, { mode: scaleMode, causal }));
     return byKey.get(key);
   }
@@ -120,7 +124,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     const height = Math.ceil(TOP + mh + 4 + COL_LABELS + AXIS + LEGEND);
     const scale = scaleOf(values, rows, cols, maskUpper);
     const max = scale.max;
-    const hasMissing = values.some((v) => v !== v);
+    const hasMissing = values.some((v) => Number.isNaN(v));
     layout = { x0, y0: TOP, cellW, cellH, rows, cols, mw, mh, width, height, lower: maskUpper };
     if (focusCell) focusCell = clampCell(focusCell);
     canvas.dataset.cells = [x0, TOP, mw, mh].map((v) => +v.toFixed(3)).join(",");
@@ -151,8 +155,12 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
       }
       const { fg } = colors;
       const base = `${width}|${height}|${dpr}|${fg}`;
-      paintLayer(axes, `${base}|${cellW}|${cellH}|${labelsId}`, width, height, dpr, (c) => drawAxes(c, fg, rowLabels, colLabels));
-      paintLayer(legend, `${base}|${scale.label}|${hasMissing}`, width, LEGEND, dpr, (c) => drawLegend(c, fg, scale, hasMissing));
+      paintLayer(axes, `${base}|${cellW}|${cellH}|${labelsId}`, width, height, dpr, (c) =>
+        drawAxes(c, fg, rowLabels, colLabels),
+      );
+      paintLayer(legend, `${base}|${scale.label}|${hasMissing}`, width, LEGEND, dpr, (c) =>
+        drawLegend(c, fg, scale, hasMissing),
+      );
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.drawImage(axes.canvas, 0, 0);
       ctx.drawImage(legend.canvas, 0, Math.round((height - LEGEND) * dpr));
@@ -294,9 +302,10 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     keyboard = true;
     // start on the hovered cell, else the prediction position's strongest key
     if (!focusCell) {
-      focusCell = lastHit?.row != null && lastHit?.col != null
-        ? clampCell(lastHit)
-        : clampCell({ row: layout.rows - 1, col: strongestCol(layout.rows - 1) });
+      focusCell =
+        lastHit?.row != null && lastHit?.col != null
+          ? clampCell(lastHit)
+          : clampCell({ row: layout.rows - 1, col: strongestCol(layout.rows - 1) });
     }
     showFocus();
   }
@@ -352,7 +361,7 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     const rect = canvas.getBoundingClientRect();
     const x = event.clientX - rect.left;
     const y = event.clientY - rect.top;
-    const { x0, y0, cellW, cellH, rows, cols, mw, mh } = layout;
+    const { x0, y0, cellW, cellH, mw, mh } = layout;
     const col = Math.floor((x - x0) / cellW);
     const row = Math.floor((y - y0) / cellH);
     const inCols = x >= x0 && x < x0 + mw;

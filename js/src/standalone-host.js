@@ -44,6 +44,7 @@ export function sameValue(a, b) {
  * space-separated events at once; off() with no event or no callback drops all that match),
  * save_changes (nothing to sync to: a no-op) and send (no kernel to receive it: the message
  * is dropped, with one console warning). A thrown callback is reported and the others still run.
+ * @returns {import("./types.js").Model}
  */
 export function createModel(state = {}) {
   const values = new Map(Object.entries(state));
@@ -144,7 +145,10 @@ export async function boot(doc = document) {
   const el = doc.getElementById(PAGE.view);
   try {
     const esm = doc.getElementById(PAGE.esm);
-    const source = esm.dataset.encoding === "base64" ? new TextDecoder().decode(decodeBase64(esm.textContent.trim())) : esm.textContent;
+    const source =
+      esm.dataset.encoding === "base64"
+        ? new TextDecoder().decode(decodeBase64(esm.textContent.trim()))
+        : esm.textContent;
     const loading = importText(source); // the import starts before the state is decoded
     const model = createModel(readState(doc));
     await renderWidget(await loading, model, el);

@@ -106,6 +106,7 @@
 
 /**
  * @typedef {object} DecodedArray One array of a pack, decoded.
+ * @property {string} dtype as the header names it
  * @property {number[]} shape
  * @property {Float32Array | Int32Array | Uint8Array} data
  */

@@ -26,6 +26,7 @@ const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]
 /** What a pack shows: its user and history (a new one = the view moved on). */
 const viewOf = (expl) => (expl ? JSON.stringify([expl.user, expl.historyIds()]) : "");
 
+/** @param {{ model: import("./types.js").Model, el: HTMLElement }} context */
 function render({ model, el }) {
   const root = h("div", { class: "attnwidget" });
   el.replaceChildren(h("style", { text: STYLES }), root);
@@ -88,7 +89,15 @@ function render({ model, el }) {
   const warnings = h("ul", { class: "aw-warnings" });
   const empty = h("div", { class: "aw-empty" });
   const grid = h("div", { class: "aw-grid" }, ...views.map((v) => v.el));
-  root.append(h("div", { class: "aw-top" }, controls.el, status), error, whatIf.banner, truncated, warnings, empty, grid);
+  root.append(
+    h("div", { class: "aw-top" }, controls.el, status),
+    error,
+    whatIf.banner,
+    truncated,
+    warnings,
+    empty,
+    grid,
+  );
 
   const readView = () => ({
     layer: model.get("layer"),
@@ -161,7 +170,12 @@ function render({ model, el }) {
   // --- what-if editing: the kernel answers a new history_edit with a new payload ---------
   function setBusy(value) {
     clearTimeout(busyTimer);
-    if (value) busyTimer = setTimeout(guard(() => setBusy(false)), EDIT_TIMEOUT_MS);
+    if (value) {
+      busyTimer = setTimeout(
+        guard(() => setBusy(false)),
+        EDIT_TIMEOUT_MS,
+      );
+    }
     why.setBusy(value);
     whatIf.setBusy(value);
     root.classList.toggle("aw-pending", value);
