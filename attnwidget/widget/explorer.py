@@ -17,7 +17,14 @@ import traitlets as t
 
 from ..checks import check_int
 from ..data import Dataset
-from ..errors import AttnWidgetError, DataError, UnknownItemError, UnknownUserError
+from ..errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    AttnWidgetError,
+    DataError,
+    UnknownItemError,
+    UnknownUserError,
+)
 from ..explain import METHODS, Agreement, Explanation
 from ..sources import as_source
 from .anonymize import Pseudonyms
@@ -124,7 +131,9 @@ class AttentionExplorer(anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         if not isinstance(dataset, Dataset):
-            raise TypeError(f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}")
+            raise ArgumentTypeError(
+                f"dataset must be an attnwidget Dataset, got {type(dataset).__name__}"
+            )
         self.k = check_int("k", k)
         source = as_source(model)
         self.session = ExplorerSession(
@@ -388,7 +397,9 @@ class AttentionExplorer(anywidget.AnyWidget):
                 without ``anonymize``.
         """
         if anonymize_items and not anonymize:
-            raise ValueError("anonymize_items=True needs anonymize=True (user ids stay otherwise)")
+            raise ArgumentValueError(
+                "anonymize_items=True needs anonymize=True (user ids stay otherwise)"
+            )
         chosen = self.session.chosen_users(users if users is not None else [self.user])
         packs = self.session.page_packs(chosen)  # with the model-level agreement
         first = self.user if self.user in chosen else chosen[0]

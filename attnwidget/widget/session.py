@@ -26,7 +26,7 @@ import numpy as np
 
 from ..checks import check_int
 from ..data import Dataset
-from ..errors import DataError
+from ..errors import ArgumentTypeError, ArgumentValueError, DataError
 from ..explain import (
     FAST_METHODS,
     METHODS,
@@ -129,7 +129,7 @@ class ExplorerSession:
     def chosen_users(self, users: Any) -> list[str]:
         """Users as the dataset's ids in text form; each known, none twice, at least one."""
         if isinstance(users, str | bytes) or not isinstance(users, Iterable):
-            raise TypeError(f"users must be a list of user ids, got {users!r:.80}")
+            raise ArgumentTypeError(f"users must be a list of user ids, got {users!r:.80}")
         chosen: list[str] = []
         for user in users:
             shown = str(self.dataset.users[self.dataset.user_position(user)])
@@ -137,7 +137,7 @@ class ExplorerSession:
                 raise DataError(f"users lists user {user!r} twice")
             chosen.append(shown)
         if not chosen:
-            raise ValueError("users is empty: give at least one user to explore")
+            raise ArgumentValueError("users is empty: give at least one user to explore")
         return chosen
 
     def neighbours(self, user: str) -> list[str]:
@@ -408,7 +408,9 @@ class ExplorerSession:
         """Items whose id or title contains ``query`` as plain text (case-insensitive; no
         patterns), to add to a history; at most ``limit``."""
         if not isinstance(query, str):
-            raise TypeError(f"query must be a string, got {type(query).__name__} {query!r:.80}")
+            raise ArgumentTypeError(
+                f"query must be a string, got {type(query).__name__} {query!r:.80}"
+            )
         limit = check_int("limit", limit, minimum=0)
         needle = query.strip().lower()
         if not needle:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,6 +146,10 @@ _BAD_ARGUMENTS = {
     "evaluate(k=[])": (lambda: attnwidget.evaluate(_popular(), _three(), k=[]), ValueError),
     "explain(dataset=None)": (lambda: attnwidget.explain(_model(), None, "u"), TypeError),
     "as_source(object())": (lambda: as_source(object()), TypeError),
+    "AttentionExplorer(dataset='d')": (
+        lambda: attnwidget.AttentionExplorer(_model(), "d"),
+        TypeError,
+    ),
     "save_html([])": (lambda: attnwidget.save_html([], "page.html"), ValueError),
     "log12.encode(layout='diagonal')": (
         lambda: log12.encode(np.zeros((1, 1, 2, 2), np.float32), "diagonal"),
@@ -160,3 +166,15 @@ def test_a_bad_argument_is_an_attnwidget_error_and_the_builtin(call):
         raises()
     assert isinstance(info.value, builtin)
     assert type(info.value) is twin
+
+
+def test_the_package_raises_no_bare_type_or_value_error():
+    """Every TypeError / ValueError raised on purpose is one of attnwidget's errors."""
+    root = Path(attnwidget.__file__).parent
+    bare = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\braise (TypeError|ValueError)\b", line)
+    ]
+    assert bare == []
