@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: the checks (ruff lint and format, the JS lint and format with biome),
-# the JS unit tests, then pytest (unit, notebooks, browser end-to-end). The first check that
+# The whole test suite: the checks (ruff lint and format, the JS lint and format with biome,
+# the JSDoc types with tsc), the JS unit tests, then pytest (unit, notebooks, browser end-to-end). The first check that
 # fails stops the run and says which one and how to fix it.
 # Installs what the tests need when it is missing: the package with its test extra,
 # Debian's chromium for the browser tests, and the JS dependencies.
@@ -18,7 +18,7 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "tests/run.sh: /usr/bin/chromium is missing; install Debian's chromium package" >&2
   fi
 fi
-if [ ! -x js/node_modules/.bin/biome ] || [ ! -x js/node_modules/.bin/vitest ]; then
+if [ ! -x js/node_modules/.bin/biome ] || [ ! -x js/node_modules/.bin/tsc ] || [ ! -x js/node_modules/.bin/vitest ]; then
   (cd js && npm ci --no-audit --no-fund)
 fi
 
@@ -35,5 +35,7 @@ check "ruff check" "fix the findings above (ruff check --fix . fixes some)" ruff
 check "ruff format --check" "run: ruff format ." ruff format --check .
 check "JS lint (biome)" "fix the findings above (npm --prefix js run format fixes the formatting)" \
   npm --prefix js run lint --silent
+check "JS types (tsc --checkJs)" "fix the types above (js/src/types.js holds the traits and the header)" \
+  npm --prefix js run typecheck --silent
 check "JS unit tests" "see the failures above (cd js && npx vitest run)" npm --prefix js test --silent
 python -m pytest "$@"
