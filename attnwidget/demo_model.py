@@ -18,7 +18,7 @@ DEMO_SEED = 0
 DEMO_SETTINGS = {"d_model": 64, "n_layers": 2, "n_heads": 2, "max_len": 50, "dropout": 0.2}
 DEMO_TRAINING = {"epochs": 20, "lr": 2e-3, "batch_size": 128, "patience": 3}
 # Wall time of the first training on a 2-core machine (benchmarks/train_synthetic_shop.py).
-DEMO_TRAINING_SECONDS_2_CORES = 75
+DEMO_TRAINING_SECONDS_2_CORES = 30
 
 
 def cache_dir() -> Path:
