@@ -133,10 +133,7 @@ def no_hooks_left(model: nn.Module) -> bool:
 
 
 HISTORIES = [[3, 1, 4, 1, 5], [2, 6, 5], [4, 4, 2, 6, 1]]
-
-
-# ------------------------------------------------------------------------ attention by hand
-@pytest.mark.parametrize(
+ENCODER_LAYOUTS = pytest.mark.parametrize(
     "options",
     [
         {"batch_first": True, "causal": True},
@@ -145,6 +142,11 @@ HISTORIES = [[3, 1, 4, 1, 5], [2, 6, 5], [4, 4, 2, 6, 1]]
     ],
     ids=["batch-first-causal", "sequence-first-causal", "norm-first-bidirectional"],
 )
+"""The encoder layouts each test by hand runs on."""
+
+
+# ------------------------------------------------------------------------ attention by hand
+@ENCODER_LAYOUTS
 def test_attention_equals_the_attention_computed_by_hand(options):
     model = TinyEncoderRec(**options).eval()
     source = MultiheadAttentionSource(model, catalog(N_ITEMS), max_len=8)
@@ -177,15 +179,7 @@ def test_batched_left_padding_gives_the_same_attention_for_a_model_that_masks_pa
 
 
 # ---------------------------------------------------------------------------- gradient
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"batch_first": True, "causal": True},
-        {"batch_first": False, "causal": True},
-        {"batch_first": True, "causal": False, "norm_first": True},
-    ],
-    ids=["batch-first-causal", "sequence-first-causal", "norm-first-bidirectional"],
-)
+@ENCODER_LAYOUTS
 def test_gradient_importance_of_a_wrapped_encoder_equals_the_one_computed_by_hand(options):
     model = TinyEncoderRec(**options).eval()
     data = dataset({"ann": [3, 1, 4, 1, 5]})
