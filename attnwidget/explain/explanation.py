@@ -15,7 +15,7 @@ from ..data import Catalog, Dataset
 from ..errors import ArgumentTypeError, ArgumentValueError, DataError, UnknownItemError
 from ..histories import dense_history, encode_history
 from ..ranking import nothing_to_recommend, top_k, unrankable_count
-from ..sources import AttentionSource, as_source
+from ..sources import AttentionSource, SourceOutput, as_source
 from .attention import attention_rollout, distribution_stats
 from .faithfulness import Agreement, eraser_scores, occlusion_agreement
 from .importance import (
@@ -235,19 +235,55 @@ def explain_indices(
         target = _target_index(source, target)
     seen = history[-source.max_len :]
     out = source.run([seen])
-    raw = _source_scores(source, out.scores[0])
+    return explanation_from_output(
+        source,
+        history,
+        out,
+        0,
+        target=target,
+        k=k,
+        excluded=np.concatenate([history, earlier]) if exclude_seen else None,
+        user=user,
+    )
+
+
+def explanation_from_output(
+    source: AttentionSource,
+    history: np.ndarray,
+    out: SourceOutput,
+    row: int,
+    *,
+    target: int | None = None,
+    k: int = 10,
+    excluded: np.ndarray | None = None,
+    user: Any = None,
+) -> Explanation:
+    """The :class:`Explanation` of row ``row`` of a batch ``source.run`` gave (left-padded
+    histories, see :class:`~attnwidget.sources.SourceOutput`), for the checked dense
+    ``history`` whose last ``max_len`` items were run. :func:`explain_indices` is this for a
+    batch of one; :func:`attnwidget.explain_users` runs many users' histories in one pass.
+
+    ``target`` is a checked item index or ``None`` (the top recommendation); ``excluded``
+    the items never recommended (e.g. the whole history, also the part cut off by
+    ``max_len``), or ``None``.
+
+    Raises:
+        NothingToRecommendError: ``target`` is ``None`` and no item is left to recommend.
+    """
+    who = f"user {user!r}" if user is not None else "the history"
+    seen = history[-source.max_len :]
+    raw = _source_scores(source, out.scores[row])
     scores = raw.copy()
-    excluded = np.concatenate([history, earlier]) if exclude_seen else None
-    if excluded is not None:  # the whole history, also the part cut off by max_len
+    if excluded is not None:
         scores[excluded] = -np.inf
     recommendations = top_k(scores, k)
     if target is None and recommendations.size == 0:
         raise nothing_to_recommend(raw, excluded, who)
     n = len(seen)
-    attentions = np.asarray(out.attentions[0], dtype=np.float32)[..., -n:, -n:]
+    attentions = np.asarray(out.attentions[row], dtype=np.float32)[..., -n:, -n:]
     feature_attention = None
     if out.feature_attention is not None:
-        feature_attention = np.asarray(out.feature_attention[0], dtype=np.float32)[-n:]
+        feature_attention = np.asarray(out.feature_attention[row], dtype=np.float32)[-n:]
     chosen = int(recommendations[0]) if target is None else target
     return Explanation(
         source=source,
