@@ -28,8 +28,11 @@ from .explain import (
     Explanation,
     explain,
     explain_history,
+    explain_users,
     faithfulness_report,
     planted_cause_hits,
+    read_explanations,
+    write_explanations,
 )
 from .models import SASRec, SASRecConfig, fit
 from .widget import AttentionExplorer, Dashboard, save_html
@@ -67,12 +70,15 @@ __all__ = [
     "evaluate",
     "explain",
     "explain_history",
+    "explain_users",
     "faithfulness_report",
     "fit",
     "load_csv",
     "load_movielens",
     "load_recbole",
     "planted_cause_hits",
+    "read_explanations",
     "save_html",
     "synthetic_shop",
+    "write_explanations",
 ]

@@ -29,6 +29,22 @@ def _package(name: str) -> Callable[[], str | None]:
     return check
 
 
+def _optional(name: str, extra: str) -> Callable[[], str | None]:
+    """A package of an optional extra (``pip install "attnwidget[EXTRA]"``)."""
+
+    def check() -> str | None:
+        if importlib.util.find_spec(name) is None:
+            return (
+                f"the Python package {name!r} is not installed: it comes with the {extra!r} "
+                f'extra, `pip install "attnwidget[{extra}]"` (or `pip install -e ".[{extra}]"` '
+                "in a checkout)"
+            )
+        return None
+
+    check.__name__ = f"package_{name}"
+    return check
+
+
 def python_kernel() -> str | None:
     """A Jupyter kernel for Python that Voila can start for the app notebook."""
     if importlib.util.find_spec("jupyter_client") is None:
@@ -77,7 +93,11 @@ NEEDS = {
     "demo": (_package("voila"), _package("ipykernel"), python_kernel, *WIDGET),
     "train": (),
     "export": (*WIDGET, export_scripts),
+    "explain": (_optional("pyarrow", "parquet"),),
+    "parquet": (_optional("pyarrow", "parquet"),),
+    "ray": (_optional("ray", "ray"), _optional("pyarrow", "ray")),
 }
+"""What each command (or optional engine: ``parquet`` files, the ``ray`` engine) needs."""
 
 
 def missing(command: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from .agreement import default_method, disagreement_note, method_agreement
 from .attention import attention_rollout, distribution_stats, selected_attention
+from .batch import explain_users
+from .batch_parquet import read_explanations, write_explanations
 from .explanation import Explanation, explain, explain_history, explain_indices
 from .faithfulness import Agreement, eraser_scores, kendall_tau, top1_agreement
 from .importance import FAST_METHODS, METHOD_INFO, METHODS
@@ -21,11 +23,14 @@ __all__ = [
     "explain",
     "explain_history",
     "explain_indices",
+    "explain_users",
     "faithfulness_report",
     "kendall_tau",
     "method_agreement",
     "planted_cause_hits",
+    "read_explanations",
     "sample_users",
     "selected_attention",
     "top1_agreement",
+    "write_explanations",
 ]

@@ -88,8 +88,14 @@ def gradient_importance(source: AttentionSource, history: np.ndarray, target: in
     found = source.attention_gradients(history, target)
     if found is None:
         return np.full(n, np.nan)
-    attentions, gradients = (np.asarray(a, dtype=np.float64) for a in found)
-    relevance = np.eye(n)
+    return gradient_relevance(*found)
+
+
+def gradient_relevance(attentions: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """The prediction row of :func:`gradient_importance`'s relevance from one history's
+    ``[L, H, n, n]`` attention and ``∂ score / ∂ attention`` (e.g. of a batched pass)."""
+    attentions, gradients = (np.asarray(a, dtype=np.float64) for a in (attentions, gradients))
+    relevance = np.eye(attentions.shape[-1])
     for cam in np.clip(attentions * gradients, 0.0, None).mean(axis=1):
         relevance = relevance + cam @ relevance
     row = relevance[-1].copy()

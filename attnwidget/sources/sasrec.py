@@ -19,6 +19,10 @@ class SASRecSource:
     Besides :meth:`run` it scores histories (:meth:`score`, :meth:`score_items`),
     differentiates a score by the attention (:meth:`attention_gradients`) and replaces
     feature fields by "unknown" (:meth:`feature_occlusion`); see ``sources.base``.
+
+    It runs where the model is (``"cuda"``, ``"mps"``, ``"cpu"``): input batches are made on
+    the model's device and every output comes back as CPU numpy arrays. The model is never
+    moved; ``model.to(device)`` first to explain on another device.
     """
 
     def __init__(self, model: SASRec) -> None:
@@ -43,9 +47,9 @@ class SASRecSource:
         with self._evaluating() as model:
             out = model(model.pad(histories))
         return SourceOutput(
-            scores=out.scores.numpy(),
-            attentions=torch.stack(out.attentions, dim=1).numpy(),
-            feature_attention=out.feature_attention.numpy(),
+            scores=out.scores.cpu().numpy(),
+            attentions=torch.stack(out.attentions, dim=1).cpu().numpy(),
+            feature_attention=out.feature_attention.cpu().numpy(),
         )
 
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
@@ -71,8 +75,8 @@ class SASRecSource:
                 return None
             gradients = torch.autograd.grad(score, attentions)
         return (
-            torch.stack(attentions, dim=1)[0].detach().numpy(),
-            torch.stack(gradients, dim=1)[0].numpy(),
+            torch.stack(attentions, dim=1)[0].detach().cpu().numpy(),
+            torch.stack(gradients, dim=1)[0].cpu().numpy(),
         )
 
     def feature_occlusion(self, history: np.ndarray, target: int) -> np.ndarray:
@@ -94,4 +98,4 @@ class SASRecSource:
                     variants.append(changed)
             out = model(batch.expand(len(variants), -1), torch.cat(variants), need_weights=False)
             scores = out.scores[:, target].double()
-        return (scores[0] - scores[1:]).numpy().reshape(n, n_fields)
+        return (scores[0] - scores[1:]).cpu().numpy().reshape(n, n_fields)

@@ -153,6 +153,10 @@ class TorchModelSource:
             never sees padding; ``True`` runs all histories at once, left-padded (for models
             that mask padding, i.e. index 0).
 
+    The padded batch is made on the model's device (that of its first parameter or buffer;
+    the CPU for a model without any), so a model on ``"cuda"`` or ``"mps"`` runs there;
+    scores, attention and gradients come back as CPU numpy arrays. The model is never moved.
+
     Scores may come back as a tensor, a numpy array or a list of numbers (in any float or
     integer dtype). NaN and +inf scores are left to the explanation, which never recommends
     those items and says so; a history without any finite score has nothing to recommend.
@@ -204,6 +208,7 @@ class TorchModelSource:
     # --- shared ----------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
+        """Where input batches are made: the model's first parameter's (or buffer's) device."""
         if isinstance(self.model, nn.Module):
             for tensor in (*self.model.parameters(), *self.model.buffers()):
                 return tensor.device

@@ -1,0 +1,85 @@
+"""explain_users(engine="ray"): the same table as the local engine, on a Ray the call starts
+and stops itself, and on one that is already running (left running)."""
+
+import pandas as pd
+import pytest
+import torch
+
+import attnwidget as aw
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+
+@pytest.fixture
+def one_thread():
+    """The local engine on one torch thread, as each Ray actor runs (see ACTOR_THREADS):
+    torch's CPU kernels split sums by thread, so equal threads give equal bits."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def small():
+    shop = aw.synthetic_shop(n_users=60, n_items=120, seed=2)
+    model = aw.SASRec(shop, d_model=16, n_layers=2, n_heads=2, max_len=12, dropout=0.1, seed=0)
+    aw.fit(model, shop, epochs=2, batch_size=32, seed=0, progress=False)
+    return model, shop
+
+
+def test_local_and_ray_engines_give_identical_tables(small, one_thread, capsys):
+    model, shop = small
+    assert not ray.is_initialized()
+    local = aw.explain_users(model, shop, batch_size=8, progress=False)
+    on_ray = aw.explain_users(model, shop, batch_size=8, engine="ray", concurrency=2)
+    assert not ray.is_initialized()  # the Ray it started is stopped
+    assert "explaining" in capsys.readouterr().err  # one progress bar, on the driver
+    assert len(on_ray) == shop.n_users and list(on_ray["user_id"]) == list(shop.users)
+    pd.testing.assert_frame_equal(on_ray, local, check_exact=True)
+    assert on_ray.attrs["engine"] == "ray"
+
+
+def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter(small, one_thread):
+    from attnwidget.sources import MultiheadAttentionSource
+
+    _, shop = small
+    torch.manual_seed(0)
+    encoder = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True),
+        1,
+        enable_nested_tensor=False,
+    )
+    net = torch.nn.ModuleDict({"embed": torch.nn.Embedding(shop.n_items + 1, 16), "enc": encoder})
+    source = MultiheadAttentionSource(
+        net,
+        shop,
+        max_len=8,
+        to_input=lambda batch: batch,
+        to_scores=lambda out: out,
+    )
+    source.predict = _Predict(net)  # a picklable model call: embed, encode, score
+    users = list(shop.users[:10])
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        local = aw.explain_users(source, shop, users, k=5, batch_size=4, progress=False)
+        on_ray = aw.explain_users(
+            source, shop, users, k=5, batch_size=4, engine="ray", concurrency=1, progress=False
+        )
+        assert ray.is_initialized()
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(on_ray, local, check_exact=True)
+    # the table and the SASRec path share chunks: the same users come back in order
+    assert list(on_ray["user_id"]) == users
+
+
+class _Predict:
+    """``source.predict`` for a ModuleDict model (a class, so Ray can pickle it by reference)."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def __call__(self, batch, **extra):
+        hidden = self.net["enc"](self.net["embed"](batch))
+        return hidden[:, -1] @ self.net["embed"].weight.T
