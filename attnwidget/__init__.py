@@ -25,7 +25,10 @@ from .errors import (
 )
 from .evaluate import PopularityBaseline, evaluate
 from .explain import (
+    Addition,
+    Counterfactual,
     Explanation,
+    Reason,
     explain,
     explain_history,
     explain_users,
@@ -41,6 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdapterError",
+    "Addition",
     "ArgumentTypeError",
     "ArgumentValueError",
     "AttentionExplorer",
@@ -48,6 +52,7 @@ __all__ = [
     "AttnWidgetError",
     "Catalog",
     "CheckpointError",
+    "Counterfactual",
     "Dashboard",
     "DataError",
     "Dataset",
@@ -60,6 +65,7 @@ __all__ = [
     "NothingToRecommendWarning",
     "PackError",
     "PopularityBaseline",
+    "Reason",
     "SASRec",
     "SASRecConfig",
     "TrainingDivergedError",

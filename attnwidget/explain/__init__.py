@@ -1,20 +1,33 @@
 """Explanations: attention per layer and head, rollout, importance methods, faithfulness."""
 
+from .addition import Addition, find_addition
 from .agreement import default_method, disagreement_note, method_agreement
 from .attention import attention_rollout, distribution_stats, selected_attention
+from .attention_metrics import (
+    explanations_feature_mi,
+    feature_mutual_information,
+    mutual_information,
+    occlusion_r2,
+)
 from .batch import explain_users
 from .batch_parquet import read_explanations, write_explanations
+from .counterfactual import Counterfactual, find_counterfactual
 from .explanation import Explanation, explain, explain_history, explain_indices
 from .faithfulness import Agreement, eraser_scores, kendall_tau, top1_agreement
 from .importance import FAST_METHODS, METHOD_INFO, METHODS
+from .reasons import REASON_TEMPLATES, Reason, explain_reasons
 from .report import faithfulness_report, planted_cause_hits, sample_users
 
 __all__ = [
     "FAST_METHODS",
     "METHODS",
     "METHOD_INFO",
+    "REASON_TEMPLATES",
+    "Addition",
     "Agreement",
+    "Counterfactual",
     "Explanation",
+    "Reason",
     "attention_rollout",
     "default_method",
     "disagreement_note",
@@ -23,10 +36,17 @@ __all__ = [
     "explain",
     "explain_history",
     "explain_indices",
+    "explain_reasons",
     "explain_users",
+    "explanations_feature_mi",
     "faithfulness_report",
+    "feature_mutual_information",
+    "find_addition",
+    "find_counterfactual",
     "kendall_tau",
     "method_agreement",
+    "mutual_information",
+    "occlusion_r2",
     "planted_cause_hits",
     "read_explanations",
     "sample_users",

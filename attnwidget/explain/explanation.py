@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -16,7 +16,10 @@ from ..errors import ArgumentTypeError, ArgumentValueError, DataError, UnknownIt
 from ..histories import dense_history, encode_history
 from ..ranking import nothing_to_recommend, top_k, unrankable_count
 from ..sources import AttentionSource, SourceOutput, as_source
+from .addition import Addition, find_addition
 from .attention import attention_rollout, distribution_stats
+from .attention_metrics import occlusion_r2
+from .counterfactual import EXHAUSTIVE_LIMIT, Counterfactual, find_counterfactual
 from .faithfulness import Agreement, eraser_scores, occlusion_agreement
 from .importance import (
     METHODS,
@@ -25,6 +28,7 @@ from .importance import (
     gradient_importance,
     occlusion_importance,
 )
+from .reasons import REASONS_SHOWN, Reason, explain_reasons
 
 
 @dataclass
@@ -82,10 +86,17 @@ class Explanation:
         table.insert(0, "position", np.arange(len(self.history)))
         return table
 
-    def recommendation_table(self) -> pd.DataFrame:
-        """Top-k items with their scores, best first."""
+    def recommendation_table(self, reasons: int | None = REASONS_SHOWN) -> pd.DataFrame:
+        """Top-k items with their scores, best first, and a ``reason`` column: the
+        :meth:`reason` sentence of the first ``reasons`` recommendations (default 3; ``None``:
+        all; 0: none), ``None`` after them. Their occlusion shares one batch of ``n + 1``
+        passes; feature occlusion adds ``n × fields`` passes per reason."""
         table = self.catalog.describe(self.recommendations)
         table.insert(2, "score", self.scores[self.recommendations].astype(float))
+        count = len(self.recommendations) if reasons is None else check_int("reasons", reasons, 0)
+        chosen = [self.catalog.item_id(int(i)) for i in self.recommendations[:count]]
+        texts = [r.text for r in self.reasons(chosen)] if chosen else []
+        table["reason"] = texts + [None] * (len(table) - len(texts))
         return table
 
     def method_importance(self, method: str) -> np.ndarray:
@@ -155,7 +166,10 @@ class Explanation:
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
-        """Per method: distribution figures, agreement with occlusion, ERASER scores."""
+        """Per method: distribution figures, agreement with occlusion, ``r2_occlusion`` (R²
+        of the linear fit of occlusion from the method's weights, see
+        :func:`~attnwidget.explain.attention_metrics.occlusion_r2`; NaN for occlusion
+        itself) and ERASER scores."""
         table = self.importance
         agreement = self.agreement()
         rows = {}
@@ -163,12 +177,68 @@ class Explanation:
             weights = table[method].to_numpy()
             if not np.isfinite(weights).any():
                 continue
+            occlusion = table["occlusion"].to_numpy()
             rows[method] = {
                 **distribution_stats(weights),
                 **agreement[method],
+                "r2_occlusion": float("nan")
+                if method == "occlusion"
+                else occlusion_r2(weights, occlusion),
                 **eraser_scores(self.source, self.history, self.target, weights),
             }
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    def counterfactual(
+        self,
+        item: Any = None,
+        *,
+        k: int | None = None,
+        max_size: int = 10,
+        exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+    ) -> Counterfactual:
+        """The smallest set of history items whose removal takes ``item`` (an id; default:
+        the explained item) out of the top-``k`` (default: the number of recommendations),
+        verified by running the edited history again. See
+        :func:`~attnwidget.explain.counterfactual.find_counterfactual`."""
+        return find_counterfactual(
+            self, item, k=k, max_size=max_size, exhaustive_limit=exhaustive_limit
+        )
+
+    def what_would_add(
+        self,
+        item: Any,
+        *,
+        k: int | None = None,
+        pool: int = 200,
+        dataset: Dataset | None = None,
+        seconds: float = 5.0,
+    ) -> Addition:
+        """The single item whose purchase, appended as the newest, brings ``item`` (an id)
+        into the top-``k``, searched over a bounded pool in about ``seconds``, verified.
+        See :func:`~attnwidget.explain.addition.find_addition`."""
+        return find_addition(self, item, k=k, pool=pool, dataset=dataset, seconds=seconds)
+
+    def reason(
+        self,
+        item: Any = None,
+        *,
+        method: str | None = None,
+        templates: Mapping[str, str] | None = None,
+    ) -> Reason:
+        """One plain-text sentence saying why ``item`` (an id; default: the explained item)
+        is recommended, with its evidence. See :mod:`attnwidget.explain.reasons`."""
+        items = None if item is None else [item]
+        return self.reasons(items, method=method, templates=templates)[0]
+
+    def reasons(
+        self,
+        items: Sequence[Any] | None = None,
+        *,
+        method: str | None = None,
+        templates: Mapping[str, str] | None = None,
+    ) -> list[Reason]:
+        """:meth:`reason` of several items (ids) at once: their occlusion shares one batch."""
+        return explain_reasons(self, items, method=method, templates=templates)
 
 
 def _attention_warnings(attentions: np.ndarray, feature_attention: np.ndarray | None) -> list[str]:

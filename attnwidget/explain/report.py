@@ -19,6 +19,7 @@ from ..errors import (
     NothingToRecommendWarning,
 )
 from ..sources import as_source
+from .attention_metrics import feature_pairs, method_feature_mi
 from .explanation import explain_indices
 from .importance import METHODS
 
@@ -64,8 +65,13 @@ def faithfulness_report(
     """Mean faithfulness metrics per importance method over users' top recommendations.
 
     Returns one row per method with the mean (over users) of entropy, uniformity,
-    Kendall τ and top-1 agreement with occlusion, and ERASER comprehensiveness /
-    sufficiency at k = 1, 3, 5; ``users`` counts the explanations averaged. Users with
+    Kendall τ and top-1 agreement with occlusion, ``r2_occlusion`` (R² of occlusion's
+    linear fit from the method's weights) and ERASER comprehensiveness / sufficiency at
+    k = 1, 3, 5; ``users`` counts the explanations averaged. Over the users, per feature
+    field: ``mi:FIELD``, the plug-in mutual information (nats) between the field's value on
+    the method's most important history item and on the recommended item, and
+    ``mi_shuffled:FIELD``, the same with the pairs shuffled (the plug-in bias; see
+    :mod:`attnwidget.explain.attention_metrics`). Users with
     fewer than 2 items, and users with nothing left to recommend (a
     :class:`NothingToRecommendWarning` names them), are left out.
 
@@ -82,14 +88,24 @@ def faithfulness_report(
     dataset = dataset.aligned_to(source.catalog)
     chosen = _chosen_users(dataset, users, n_users, seed)
     frames, empty = [], []
+    pairs: dict[str, list[np.ndarray]] = {m: [] for m in METHODS}
+    features = source.catalog.features
     for user in tqdm(chosen, desc="explaining", unit="user", disable=not progress):
         history = dataset.sequences[dataset.user_position(user)]
         if len(history) < 2:
             continue
         try:
-            frames.append(explain_indices(source, history, k=1, user=user).metrics)
+            expl = explain_indices(source, history, k=1, user=user)
         except NothingToRecommendError as err:
             empty.append((user, err))
+            continue
+        frames.append(expl.metrics)
+        for method in METHODS:
+            found = feature_pairs(
+                expl.history, expl.target, expl.method_importance(method), features
+            )
+            if found is not None:
+                pairs[method].append(found)
     if empty and not frames:
         raise NothingToRecommendError(
             f"none of the {len(empty)} user(s) with 2 or more items has anything left to "
@@ -107,7 +123,11 @@ def faithfulness_report(
         )
     table = pd.concat(frames).groupby(level=0).mean()
     table["users"] = len(frames)
-    return table.reindex([m for m in METHODS if m in table.index])
+    table = table.reindex([m for m in METHODS if m in table.index])
+    if source.catalog.field_names:
+        mi = method_feature_mi(pairs, source.catalog.field_names, seed=seed)
+        table = table.join(mi.reindex(table.index))
+    return table
 
 
 def planted_cause_hits(

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from typing import Any
 
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 import traitlets as t
 from bqplot.traits import array_from_json, array_to_json
 from traittypes import Array
 
 from ..checks import check_int
 from ..errors import ArgumentTypeError, AttnWidgetError, EmptyHistoryError
-from ..explain import distribution_stats, sample_users, selected_attention
+from ..explain import (
+    METHODS,
+    distribution_stats,
+    explain,
+    explanations_feature_mi,
+    occlusion_r2,
+    sample_users,
+    selected_attention,
+)
 from .explorer import AttentionExplorer
 
 
@@ -59,6 +69,94 @@ def feature_mass(explorer: AttentionExplorer) -> dict[str, float]:
     return dict(mass)
 
 
+READING_GUIDE = {
+    "kendall_tau": "Kendall τ with occlusion: 1 = orders this user's items as removing them "
+    "does, 0 = unrelated, −1 = reversed.",
+    "r2_occlusion": "R²: share of the variation of the real score drops (occlusion) that a "
+    "straight line through the method's weights explains; 1 = all of it, 0 = none.",
+    "mi": "MI (nats): how much the most-attended item's feature value tells about the "
+    "recommended item's, over the sampled users; only the excess over the shuffled "
+    "baseline (the estimate's bias) is evidence.",
+}
+"""One line per figure of the dashboard's faithfulness panel, shown under it."""
+
+
+def feature_mi(explorer: AttentionExplorer, users: list[str]) -> pd.DataFrame:
+    """Per feature field, the MI between the most-attended history item's value and the top
+    recommendation's over ``users`` (cached explanations reused; users with nothing to
+    explain are skipped); see :func:`~attnwidget.explain.explanations_feature_mi`."""
+    explanations = []
+    for user in users:
+        expl = explorer.session.cached(user)
+        if expl is None:
+            try:
+                expl = explain(explorer.source, explorer.dataset, user, k=1)
+            except AttnWidgetError:  # an empty history, nothing left to recommend
+                continue
+        explanations.append(expl)
+    return explanations_feature_mi(explanations, "attention")
+
+
+def user_faithfulness(explorer: AttentionExplorer) -> pd.DataFrame | None:
+    """Per method (but occlusion): Kendall τ with occlusion and R² of occlusion from the
+    method's weights, for the shown explanation; ``None`` while its occlusion is not computed
+    (nothing is computed here)."""
+    expl = explorer.shown
+    if not expl.has_importance("occlusion"):
+        return None
+    occlusion = expl.method_importance("occlusion")
+    agreement = expl.agreement()
+    rows = {
+        m: {
+            "kendall_tau": agreement[m]["kendall_tau"],
+            "r2_occlusion": occlusion_r2(expl.method_importance(m), occlusion)
+            if expl.has_importance(m)
+            else float("nan"),
+        }
+        for m in METHODS
+        if m != "occlusion"
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _number(value: float) -> str:
+    return "–" if not np.isfinite(value) else f"{value:.3f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of escaped cells."""
+    head = "".join(f"<th style='padding:0 8px'>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='padding:0 8px'>{html.escape(c)}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def faithfulness_html(per_user: pd.DataFrame | None, mi: pd.DataFrame, n_users: int) -> str:
+    """The faithfulness panel: this user's τ and R² per method, the sample's feature MI, and
+    a reading guide line for each (every text escaped)."""
+    if per_user is None:
+        user_part = "<p>This user: computing occlusion…</p>"
+    else:
+        user_part = "<p><b>This user</b></p>" + _table(
+            ["method", "Kendall τ", "R²"],
+            [
+                [m, _number(r["kendall_tau"]), _number(r["r2_occlusion"])]
+                for m, r in per_user.iterrows()
+            ],
+        )
+    mi_part = f"<p><b>Most-attended item vs recommendation, {n_users} users</b></p>" + _table(
+        ["field", "MI", "shuffled", "excess"],
+        [
+            [str(f), _number(r["mi"]), _number(r["mi_shuffled"]), _number(r["mi_excess"])]
+            for f, r in mi.iterrows()
+        ],
+    )
+    guide = "".join(f"<li>{html.escape(line)}</li>" for line in READING_GUIDE.values())
+    return f"{user_part}{mi_part}<ul style='font-size:11px'>{guide}</ul>"
+
+
 def _cells_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
     """The browser's selected cells (``[[row, column], ...]``) as an integer array.
 
@@ -84,7 +182,12 @@ class Dashboard(widgets.VBox):
     * mean attention entropy per layer × head over a sample of users (click a cell to
       move the explorer to that layer and head);
     * attention mass per feature value for the current user and view (of the edited
-      history while a what-if edit is shown).
+      history while a what-if edit is shown);
+    * a faithfulness panel: for the shown explanation each method's Kendall τ with occlusion
+      and the R² of occlusion from its weights (once occlusion is computed), and over the
+      sampled users the mutual information between the most-attended item's feature values
+      and the top recommendation's, with a shuffled baseline; a reading guide line each
+      (:data:`READING_GUIDE`).
 
     Args:
         explorer: the explorer to link to.
@@ -159,11 +262,13 @@ class Dashboard(widgets.VBox):
             layout=widgets.Layout(width="520px", height="300px"),
             fig_margin={"top": 50, "bottom": 110, "left": 60, "right": 10},
         )
+        self.mi = feature_mi(explorer, self.sample)
+        self.faithfulness = widgets.HTML(layout=widgets.Layout(width="980px"))
         self.grid.observe(self._cell_clicked, "selected")
         explorer.observe(self._refresh, ["payload", "layer", "head", "layer_mode", "head_mode"])
         self._refresh()
         charts = widgets.HBox([self.entropy_figure, self.mass_figure])
-        super().__init__([explorer, charts], **kwargs)
+        super().__init__([explorer, charts, self.faithfulness], **kwargs)
 
     def _cell_clicked(self, change: dict[str, Any]) -> None:
         cells = change["new"]
@@ -186,3 +291,8 @@ class Dashboard(widgets.VBox):
         with self.bars.hold_sync():
             self.bars.x = [name for name, _ in mass]
             self.bars.y = [value for _, value in mass]
+        try:
+            per_user = user_faithfulness(self.explorer)
+        except AttnWidgetError as err:
+            self.explorer.error, per_user = f"faithfulness figures: {err}", None
+        self.faithfulness.value = faithfulness_html(per_user, self.mi, len(self.sample))
