@@ -1,9 +1,10 @@
-"""Command line: ``attnwidget demo | train | export``."""
+"""Command line: ``attnwidget demo | train | export | explain``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
@@ -166,6 +167,62 @@ def _export(args: argparse.Namespace) -> None:
     print(f"saved {path} ({len(users)} user{'s' if len(users) > 1 else ''})")
 
 
+def _id_list(text: str | None, what: str) -> list[str] | None:
+    """Comma-separated ids (``None`` stays ``None``); an empty list is an error."""
+    if text is None:
+        return None
+    ids = [u.strip() for u in text.split(",") if u.strip()]
+    if not ids:
+        raise DataError(f"{what} is empty: give one or more ids, e.g. {what} 1,2,3")
+    return ids
+
+
+def _explain(args: argparse.Namespace) -> None:
+    from .explain.batch import check_device, explain_users
+    from .explain.batch_parquet import write_explanations
+    from .models import SASRec
+
+    require("explain")
+    if args.engine == "ray":
+        require("ray")
+    device = check_device(args.device)
+    writable_target(args.out)  # before any long work: not a directory, its folder made
+    model = SASRec.load(args.model, map_location=device or "cpu")
+    dataset = _load(args).aligned_to(model.catalog, unknown="drop")
+    if dropped := dataset.metadata.get("dropped_interactions"):
+        print(f"note: {dropped} interactions with items the model does not know were left out")
+    users = _id_list(args.users, "--users")
+    methods = _id_list(args.methods, "--methods")
+    start = time.perf_counter()
+    table = explain_users(
+        model,
+        dataset,
+        users,
+        methods=methods or ("attention", "rollout", "gradient", "occlusion"),
+        k=args.k,
+        engine=args.engine,
+        batch_size=args.batch_size,
+        device=device,
+        full_importance=args.full_importance,
+        progress=not args.no_progress,
+        concurrency=args.concurrency,
+        num_gpus=args.num_gpus,
+        address=args.address,
+    )
+    seconds = time.perf_counter() - start
+    path = write_explanations(table, args.out)
+    for method in table.attrs["methods"]:
+        if f"{method}_kendall_tau" in table:
+            tau = table[f"{method}_kendall_tau"].mean()
+            top1 = table[f"{method}_top1_agreement"].mean()
+            print(f"{method}: mean Kendall τ with occlusion {tau:.3f}, top-1 agreement {top1:.3f}")
+    warned = int(table["warnings"].map(len).gt(0).sum())
+    print(
+        f"saved {path} ({len(table)} users in {seconds:.1f} s, {len(table) / seconds:.1f} "
+        f"users/s, engine {args.engine}; {warned} with warnings)"
+    )
+
+
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="PATH", help="data file or directory")
     parser.add_argument("--format", choices=LOADERS, default=None, help=FORMATS_HELP)
@@ -287,7 +344,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="also replace item ids and titles with pseudonyms (item N); implies --anonymize",
     )
     export.set_defaults(run=_export)
+    _add_explain_parser(sub)
     return parser
+
+
+def _add_explain_parser(sub: argparse._SubParsersAction) -> None:
+    explain = sub.add_parser(
+        "explain",
+        help="explain many users' recommendations into a Parquet table (locally or on Ray)",
+        description="Load a checkpoint written by `attnwidget train`, explain each user's top "
+        "recommendation (recommended items, each importance method's top item, agreement "
+        "with occlusion, attention entropy per layer and head, warnings) and write one row "
+        "per user to a Parquet file (attnwidget.read_explanations reads it back).",
+        epilog="example: attnwidget explain --model model.pt --data ml-100k/ "
+        "--out explanations.parquet --engine ray",
+    )
+    explain.add_argument(
+        "--model", required=True, metavar="FILE", help="checkpoint from `attnwidget train`"
+    )
+    _add_data_args(explain)
+    explain.add_argument("--out", required=True, metavar="FILE", help="Parquet file to write")
+    explain.add_argument(
+        "--users", metavar="ID[,ID...]", help="comma-separated user ids (default: every user)"
+    )
+    explain.add_argument(
+        "--methods",
+        metavar="M[,M...]",
+        help="importance methods out of attention,rollout,gradient,occlusion (default: all)",
+    )
+    explain.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (this process) or ray (Ray Data actors; a local Ray unless --address)",
+    )
+    explain.add_argument(
+        "--k", type=int, metavar="N", default=10, help="recommendations per user (default: 10)"
+    )
+    explain.add_argument(
+        "--batch-size", type=int, metavar="N", default=64, help="users per batch (default: 64)"
+    )
+    explain.add_argument(
+        "--device", metavar="DEV", help="cpu, cuda, mps (default: cpu; with --num-gpus: cuda)"
+    )
+    explain.add_argument(
+        "--full-importance",
+        action="store_true",
+        help="also store each method's whole importance vector per user",
+    )
+    ray = explain.add_argument_group("Ray (--engine ray)")
+    ray.add_argument(
+        "--address", metavar="ADDR", help="a running Ray cluster, e.g. auto or ray://host:10001"
+    )
+    ray.add_argument("--concurrency", type=int, metavar="N", help="actors (default: one per CPU)")
+    ray.add_argument(
+        "--num-gpus", type=float, metavar="G", default=0, help="GPUs per actor (default: 0)"
+    )
+    explain.add_argument("--no-progress", action="store_true", help="no progress bar")
+    explain.set_defaults(run=_explain)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

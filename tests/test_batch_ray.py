@@ -6,6 +6,9 @@ import pytest
 import torch
 
 import attnwidget as aw
+from attnwidget.cli import main
+
+from .test_cli import TINY, write_movielens
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
@@ -40,7 +43,9 @@ def test_local_and_ray_engines_give_identical_tables(small, one_thread, capsys):
     assert on_ray.attrs["engine"] == "ray"
 
 
-def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter(small, one_thread):
+def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter_and_the_cli(
+    small, one_thread, tmp_path, capsys
+):
     from attnwidget.sources import MultiheadAttentionSource
 
     _, shop = small
@@ -67,8 +72,19 @@ def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter(small, one_
             source, shop, users, k=5, batch_size=4, engine="ray", concurrency=1, progress=False
         )
         assert ray.is_initialized()
+        write_movielens(tmp_path)
+        model_path = tmp_path / "model.pt"
+        assert main(["train", "--data", str(tmp_path), "--out", str(model_path), "--no-progress",
+                     *TINY]) == 0  # fmt: skip
+        out = tmp_path / "explanations.parquet"
+        args = ["--model", str(model_path), "--data", str(tmp_path), "--out", str(out)]
+        assert main(["explain", *args, "--engine", "ray", "--concurrency", "1"]) == 0
+        assert ray.is_initialized()
     finally:
         ray.shutdown()
+    captured = capsys.readouterr()
+    assert "explaining" in captured.err and "users/s, engine ray" in captured.out
+    assert aw.read_explanations(out)["user_id"].tolist() == list(range(1, 41))
     pd.testing.assert_frame_equal(on_ray, local, check_exact=True)
     # the table and the SASRec path share chunks: the same users come back in order
     assert list(on_ray["user_id"]) == users
