@@ -20,6 +20,7 @@ import pandas as pd
 from ..checks import check_int
 from ..errors import ArgumentTypeError, DataError, UnknownItemError
 from .features import PAD, FeatureField
+from .search import TextIndex, index_of
 
 ID_TYPES = (str, int, float, np.str_, np.integer, np.floating, np.bool_)
 """Types an id read from a table may have (numpy scalars become Python ones)."""
@@ -261,6 +262,14 @@ class Catalog:
             if i != PAD
         ]
         return pd.DataFrame(rows, columns=["item_id", "title", *self.field_names])
+
+    def search(self, query: str, limit: int = 20) -> tuple[list[int], bool]:
+        """Dense indices of items whose id or title starts with ``query`` (first, in sorted
+        order) or contains it, case-insensitive plain text; at most ``limit``, and whether
+        more items match. The index is built on the first search (~1 s at 500,000 items)."""
+        index = index_of(self, lambda: TextIndex([[str(i) for i in self.item_ids], self.titles]))
+        rows, more = index.search(query, limit)
+        return [r + 1 for r in rows], more
 
     def to_state(self) -> dict[str, Any]:
         return {

@@ -21,6 +21,7 @@ from ..errors import (
     UnknownUserError,
 )
 from .catalog import Catalog, IdIndex, _hashable, _plain, check_ids
+from .search import TextIndex, index_of
 
 SPLITS = ("train", "valid", "test")
 
@@ -409,6 +410,14 @@ class Dataset:
         if pos is None:
             raise UnknownUserError(f"unknown user {user!r}: not among the {self.n_users} users")
         return pos
+
+    def search_users(self, query: str, limit: int = 20) -> tuple[list[int], bool]:
+        """Rows in :attr:`users` of users whose id starts with ``query`` (first, in sorted
+        order) or contains it, case-insensitive plain text; at most ``limit``, and whether
+        more users match. The index is built on the first search (~1 s at 1,000,000 users)."""
+        return index_of(self, lambda: TextIndex([[str(u) for u in self.users]])).search(
+            query, limit
+        )
 
     def aligned_to(self, catalog: Catalog, *, unknown: str = "error") -> Dataset:
         """This dataset written in ``catalog``'s item indices (e.g. a trained model's).

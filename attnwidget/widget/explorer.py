@@ -40,6 +40,7 @@ from .traits import (
     scalar_id,
     trait_error_type,
 )
+from .users import USER_RESULTS, USER_WINDOW, UserList
 
 BROWSER_TRAITS = (
     "user",
@@ -50,6 +51,7 @@ BROWSER_TRAITS = (
     "selection",
     "history_edit",
     "method",
+    "user_window_start",
 )
 """The traits the front end writes; a browser change to any other trait is refused."""
 
@@ -61,8 +63,11 @@ class AttentionExplorer(anywidget.AnyWidget):
         model: a trained :class:`~attnwidget.SASRec` or any
             :class:`~attnwidget.sources.AttentionSource`.
         dataset: the users and their histories.
-        users: the users the selector offers (default: all, in dataset order; for a
-            source with a ``users`` list, such as a precomputed one, those users).
+        users: the users the slider offers (default: all, in dataset order; for a
+            source with a ``users`` list, such as a precomputed one, those users). The
+            browser never receives the whole list: the slider runs over a window of at most
+            ``USER_WINDOW`` (100) of them around the shown user, and the user box searches
+            them all in the kernel.
         k: number of recommendations shown.
         cache_size: explanations kept per user (least recently used are dropped).
         agreement_users: users sampled to find which importance method agrees best with
@@ -78,6 +83,15 @@ class AttentionExplorer(anywidget.AnyWidget):
     ``max_len`` shows its most recent items; the older ones count as bought). ``method``
     is the importance method the "why" panel shows ("" = the one that agrees best with
     occlusion).
+
+    Users are found by id: typing in the user box asks the kernel for at most 20 ids that
+    start with the text (first, in sorted order) or contain it (:meth:`search_users`); Enter
+    or a click on one shows it. The slider runs over ``user_window``, the ids from
+    ``user_window_start`` (at most ``USER_WINDOW``, of ``n_users``); the window follows the
+    shown user (re-centred when it comes within a tenth of the window from an edge) and the
+    ‹ › buttons beside the slider move it by a window. The item search of the what-if box
+    works the same way over the catalogue (:meth:`search_items`): both use an index built on
+    the first search, so a query costs milliseconds at a million users or items.
 
     A change that cannot be shown (an unknown user or item, a value of the wrong type
     or out of range, a history with nothing left to recommend, a model that fails) is
@@ -106,7 +120,9 @@ class AttentionExplorer(anywidget.AnyWidget):
     _css = CSS
 
     user = Checked("").tag(sync=True)
-    users = ReportedList(t.Unicode()).tag(sync=True)
+    user_window = t.List(t.Unicode()).tag(sync=True)
+    user_window_start = ReportedInt(0).tag(sync=True)
+    n_users = t.Int(0).tag(sync=True)
     layer = ReportedInt(0).tag(sync=True)
     head = ReportedInt(0).tag(sync=True)
     layer_mode = ReportedEnum(["layer", "rollout"], default_value="layer").tag(sync=True)
@@ -158,14 +174,16 @@ class AttentionExplorer(anywidget.AnyWidget):
         self.edited: Explanation | None = None
         """The explanation of ``history_edit`` (``None`` while it is empty)."""
         held = getattr(source, "users", None)  # a precomputed source has only some users
-        chosen = self.session.chosen_users((held or self.dataset.users) if users is None else users)
-        if held is not None and (missing := [u for u in chosen if u not in set(map(str, held))]):
-            raise DataError(
-                f"{type(source).__name__} holds no data for user(s) {missing[:5]}; "
-                f"it can show {len(held)} users"
-            )
+        chosen = UserList(self.dataset, held if users is None else users)
+        if held is not None:
+            known = set(map(str, held))
+            if missing := [u for u in chosen if u not in known]:
+                raise DataError(
+                    f"{type(source).__name__} holds no data for user(s) {missing[:5]}; "
+                    f"it can show {len(held)} users"
+                )
         self.session.users = chosen
-        super().__init__(users=chosen, **kwargs)
+        super().__init__(n_users=len(chosen), **kwargs)
         self.on_msg(self._on_message)
         self.user = chosen[0]
         self.session.start_agreement()
@@ -225,26 +243,66 @@ class AttentionExplorer(anywidget.AnyWidget):
     def n_heads(self) -> int:
         return int(self._shown.attentions.shape[1])
 
-    # --- item search (custom messages) --------------------------------------------------
-    def search_items(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Items whose id or title contains ``query`` as plain text (case-insensitive; no
-        patterns), to add to a history; at most ``limit``."""
-        return self.session.search_items(query, limit)
+    # --- users and items: found in the kernel (custom messages) ----------------------------
+    @property
+    def users(self) -> UserList:
+        """The users the slider offers, in order (the browser only ever holds a window of
+        them: ``user_window``). Set a list of ids to offer those instead."""
+        return self.session.users
+
+    @users.setter
+    def users(self, users: Any) -> None:
+        try:
+            chosen = UserList(self.dataset, users)
+        except (AttnWidgetError, TypeError, ValueError) as err:
+            kind = UnknownUserError if isinstance(err, UnknownUserError) else DataError
+            raise self._refused(kind, f"users: {err}") from None
+        self.session.users = chosen
+        with self.hold_sync():
+            self.n_users = len(chosen)
+            self._show_window(chosen.window_start(self.user, 0))
+
+    def search_users(self, query: str, limit: int = USER_RESULTS) -> list[str]:
+        """Ids of the explorer's users that start with ``query`` (first, in sorted order) or
+        contain it, as plain text (case-insensitive; no patterns); at most ``limit``."""
+        return self.session.search_users(query, limit)[0]
+
+    def search_items(self, query: str, limit: int = USER_RESULTS) -> list[dict[str, Any]]:
+        """Items (``{"id", "title"}``) whose id or title starts with ``query`` (first) or
+        contains it, as plain text (case-insensitive; no patterns), to add to a history;
+        at most ``limit``."""
+        return self.session.search_items(query, limit)[0]
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Answer the browser's ``{"type": "search", "query": text}``; anything else
-        becomes a message in ``error``."""
+        """Answer the browser's ``{"type": "search", "query": text}`` (items) with
+        ``{"type": "search_results", "query", "items", "more"}`` and ``{"type":
+        "search_users", "query": text}`` with ``{"type": "user_results", "query", "users",
+        "more"}``, at most ``USER_RESULTS`` of each; anything else becomes a message in
+        ``error``."""
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind != "search":
+        if kind not in ("search", "search_users"):
             shown = f"type {kind!r}" if isinstance(content, dict) else type(content).__name__
-            self.error = f"ignored a message from the browser ({shown:.80}): expected 'search'"
+            self.error = (
+                f"ignored a message from the browser ({shown:.80}): "
+                "expected 'search' or 'search_users'"
+            )
             return
         query = content.get("query", "")
+        what, search, reply, key = (
+            ("item", self.session.search_items, "search_results", "items")
+            if kind == "search"
+            else ("user", self.session.search_users, "user_results", "users")
+        )
         try:
-            items = self.search_items(query)
+            found, more = search(query)
         except (TypeError, ValueError) as err:
-            self.error, items = f"item search: {err}", []
-        self.send({"type": "search_results", "query": query, "items": items})
+            self.error, found, more = f"{what} search: {err}", [], False
+        self.send({"type": reply, "query": query, key: found, "more": more})
+
+    def _show_window(self, start: int) -> None:
+        """Let the slider run over the users from ``start`` (moved into range)."""
+        self.user_window_start = self.users.clamp_start(start, USER_WINDOW)
+        self.user_window = self.users.window(self.user_window_start, USER_WINDOW)
 
     # --- validation and updates ----------------------------------------------------------
     @t.validate("user")
@@ -270,6 +328,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         self._switching = True
         try:
             with self.hold_sync():
+                self._show_window(self.users.window_start(change["new"], self.user_window_start))
                 self.layer = min(self.layer, self.n_layers - 1)
                 self.head = min(self.head, self.n_heads - 1)
                 self.selection = []
@@ -335,17 +394,16 @@ class AttentionExplorer(anywidget.AnyWidget):
             raise self._refused(DataError, message)
         return value
 
-    @t.validate("users")
-    def _valid_users(self, proposal: t.Bunch) -> list[str]:
-        try:
-            return self.session.chosen_users(proposal["value"])
-        except (AttnWidgetError, TypeError, ValueError) as err:
-            kind = UnknownUserError if isinstance(err, UnknownUserError) else DataError
-            raise self._refused(kind, f"users: {err}") from None
+    @t.validate("user_window_start")
+    def _valid_window_start(self, proposal: t.Bunch) -> int:
+        value = proposal["value"]
+        if isinstance(value, bool):
+            raise self._refused(DataError, f"user_window_start must be an integer, got {value!r}")
+        return self.users.clamp_start(int(value), USER_WINDOW)
 
-    @t.observe("users")
-    def _new_users(self, change: t.Bunch) -> None:
-        self.session.users = list(change["new"])
+    @t.observe("user_window_start")
+    def _new_window(self, change: t.Bunch) -> None:
+        self.user_window = self.users.window(change["new"], USER_WINDOW)
 
     @t.observe("layer", "head", "layer_mode", "head_mode", "method", "selection")
     def _accepted(self, _change: t.Bunch) -> None:
@@ -400,7 +458,7 @@ class AttentionExplorer(anywidget.AnyWidget):
             raise ArgumentValueError(
                 "anonymize_items=True needs anonymize=True (user ids stay otherwise)"
             )
-        chosen = self.session.chosen_users(users if users is not None else [self.user])
+        chosen = list(UserList(self.dataset, users if users is not None else [self.user]))
         packs = self.session.page_packs(chosen)  # with the model-level agreement
         first = self.user if self.user in chosen else chosen[0]
         if anonymize:

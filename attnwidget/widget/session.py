@@ -3,7 +3,7 @@
 It explains users through a source and keeps their explanations (a bounded LRU), makes
 the packs the front end draws, explains the users next to the shown one ahead, completes
 a shown view's gradient and occlusion in the background, computes the model-level
-agreement, answers what-if edits and searches the catalogue. What a view shows reaches
+agreement, answers what-if edits and searches users and the catalogue. What a view shows reaches
 the outside through one callback, ``publish(pack, status)``; the widget
 (:class:`~attnwidget.widget.explorer.AttentionExplorer`) turns it into trait changes.
 """
@@ -11,22 +11,19 @@ the outside through one callback, ``publish(pack, status)``; the widget
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..checks import check_int
 from ..data import Dataset
-from ..errors import ArgumentTypeError, ArgumentValueError, DataError
 from ..explain import (
     FAST_METHODS,
     METHODS,
@@ -41,6 +38,7 @@ from ..foreground import foreground, give_way, mark_background
 from ..sources import AttentionSource, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary
 from .payload import read_header, replace_header
+from .users import USER_RESULTS, UserList
 
 # Gradient and occlusion start this long after a view is shown, so the browser can draw the
 # fast pack on a free core, and flipping quickly through users skips work that would be stale.
@@ -50,6 +48,8 @@ PREFETCH = 2
 """Users either side of the shown one on the slider whose first view is made in the
 background after it, so that moving the slider shows a view made ahead."""
 PENDING_STATUS = "computing gradient and occlusion…"
+TITLE_CHARS = 200
+"""Item titles in search results are cut to this many characters (a bounded message)."""
 
 Publish = Callable[[bytes, str], None]
 """Show a pack with a status line ("" once the view is complete)."""
@@ -107,7 +107,8 @@ class ExplorerSession:
         self._publish, self._on_error = publish, on_error or (lambda _message: None)
         self._cache_size = cache_size
         self._agreement_users = agreement_users
-        self.users: list[str] = []  # the slider's users: their neighbours are explained ahead
+        self.users = UserList(dataset)
+        """The slider's users (default: all): their neighbours are explained ahead."""
         self._cache: OrderedDict[str, Explanation] = OrderedDict()  # every method computed
         self._packs: dict[str, tuple[int, bytes]] = {}  # cached users' complete packs
         self._ahead: dict[str, View] = {}  # first views of the shown user's neighbours
@@ -126,27 +127,18 @@ class ExplorerSession:
         )
 
     # --- users --------------------------------------------------------------------------
-    def chosen_users(self, users: Any) -> list[str]:
-        """Users as the dataset's ids in text form; each known, none twice, at least one."""
-        if isinstance(users, str | bytes) or not isinstance(users, Iterable):
-            raise ArgumentTypeError(f"users must be a list of user ids, got {users!r:.80}")
-        chosen: list[str] = []
-        for user in users:
-            shown = str(self.dataset.users[self.dataset.user_position(user)])
-            if shown in chosen:
-                raise DataError(f"users lists user {user!r} twice")
-            chosen.append(shown)
-        if not chosen:
-            raise ArgumentValueError("users is empty: give at least one user to explore")
-        return chosen
-
     def neighbours(self, user: str) -> list[str]:
         """The users next to ``user`` on the slider, nearest first (after, then before)."""
-        at = self.users.index(user) if user in self.users else -1
-        if at < 0:
+        at = self.users.position(user)
+        if at is None:
             return []
         near = [at + d * s for d in range(1, PREFETCH + 1) for s in (1, -1)]
         return [self.users[i] for i in near if 0 <= i < len(self.users)]
+
+    def search_users(self, query: str, limit: int = USER_RESULTS) -> tuple[list[str], bool]:
+        """Ids of the slider's users that start with or contain ``query`` (case-insensitive
+        plain text; prefix matches first), at most ``limit``, and whether more match."""
+        return self.users.search(query, limit)
 
     # --- explanations -------------------------------------------------------------------
     def explanation(self, user: str) -> Explanation:
@@ -404,21 +396,21 @@ class ExplorerSession:
                 self._publish(pack, "")
 
     # --- item search ----------------------------------------------------------------------
-    def search_items(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Items whose id or title contains ``query`` as plain text (case-insensitive; no
-        patterns), to add to a history; at most ``limit``."""
-        if not isinstance(query, str):
-            raise ArgumentTypeError(
-                f"query must be a string, got {type(query).__name__} {query!r:.80}"
-            )
-        limit = check_int("limit", limit, minimum=0)
-        needle = query.strip().lower()
-        if not needle:
-            return []
+    def search_items(
+        self, query: str, limit: int = USER_RESULTS
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Items whose id or title starts with or contains ``query`` (case-insensitive plain
+        text; prefix matches first), to add to a history: at most ``limit`` ``{"id",
+        "title"}`` (titles cut to ``TITLE_CHARS``), and whether more items match."""
         catalog = self.source.catalog
-        found = (
-            {"id": str(item_id), "title": title}
-            for item_id, title in zip(catalog.item_ids, catalog.titles, strict=True)
-            if needle in title.lower() or needle in str(item_id).lower()
-        )
-        return list(itertools.islice(found, limit))
+        indices, more = catalog.search(query, limit)
+        found = [
+            {"id": str(catalog.item_id(i)), "title": _cut(catalog.title(i), TITLE_CHARS)}
+            for i in indices
+        ]
+        return found, more
+
+
+def _cut(text: str, size: int) -> str:
+    """``text`` cut to ``size`` characters, the last one an ellipsis when cut."""
+    return text if len(text) <= size else text[: size - 1] + "…"

@@ -120,7 +120,9 @@
 /**
  * @typedef {object} Traits What `model.get(name)` returns for each trait the front end reads.
  * @property {string} user current user id
- * @property {string[]} users ids the user slider runs over
+ * @property {string[]} user_window ids the user slider runs over: at most 100 of the users, from user_window_start
+ * @property {number} user_window_start position of user_window[0] among the explorer's users (the browser moves it)
+ * @property {number} n_users how many users the explorer offers (the browser never gets their list)
  * @property {number} layer 0-based
  * @property {number} head 0-based
  * @property {"layer" | "rollout"} layer_mode
@@ -132,6 +134,22 @@
  * @property {number[]} selection selected history positions
  * @property {string[]} history_edit what-if history, item ids oldest first; [] = the user's own
  * @property {string} method importance method; "" = the pack's default
+ */
+
+/**
+ * @typedef {object} UserResults The kernel's answer to {type: "search_users", query} (a custom message).
+ * @property {"user_results"} type
+ * @property {string} query the query answered (the box may hold another by now)
+ * @property {string[]} users at most 20 ids: those starting with the query first, in sorted order
+ * @property {boolean} more whether more users match
+ */
+
+/**
+ * @typedef {object} ItemResults The kernel's answer to {type: "search", query} (a custom message).
+ * @property {"search_results"} type
+ * @property {string} query
+ * @property {NamedItem[]} items at most 20 items, titles cut to 200 characters
+ * @property {boolean} more whether more items match
  */
 
 /**

@@ -166,7 +166,8 @@ export function createWhatIf(links, on) {
       }
       updateBusy();
     },
-    /** A search reply from the kernel; ignored when the box no longer holds its query. */
+    /** A search reply from the kernel ({query, items, more}: at most 20 items, those whose id
+     * or title starts with the query first); ignored when the box no longer holds its query. */
     showResults(msg) {
       const query = String(msg?.query ?? "");
       if (!expl?.editable || query !== input.value.trim() || !query) return false;
@@ -189,8 +190,12 @@ export function createWhatIf(links, on) {
           return h("li", {}, button);
         }),
       );
-      searchNote.textContent = items.length ? "" : `No item matches '${query}'.`;
-      searchNote.hidden = items.length > 0;
+      searchNote.textContent = !items.length
+        ? `No item matches '${query}'.`
+        : msg.more
+          ? `The first ${items.length} matches: type more to narrow them.`
+          : "";
+      searchNote.hidden = !searchNote.textContent;
       return true;
     },
     setBusy(value) {

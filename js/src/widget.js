@@ -14,6 +14,7 @@ import { createSeqView } from "./seq-view.js";
 import { PackSource } from "./source.js";
 import { STYLES } from "./styles.js";
 import { themeKey, watchTheme } from "./theme.js";
+import { searchIds, USER_SEARCH_STYLES } from "./user-search.js";
 import { appendId, createWhatIf, removeAt } from "./what-if.js";
 import { createWhyView } from "./why.js";
 
@@ -29,7 +30,7 @@ const viewOf = (expl) => (expl ? JSON.stringify([expl.user, expl.historyIds()]) 
 /** @param {{ model: import("./types.js").Model, el: HTMLElement }} context */
 function render({ model, el }) {
   const root = h("div", { class: "attnwidget" });
-  el.replaceChildren(h("style", { text: STYLES }), root);
+  el.replaceChildren(h("style", { text: STYLES + USER_SEARCH_STYLES }), root);
 
   const releaseKeys = isolateKeys(root);
   const source = new PackSource();
@@ -69,6 +70,8 @@ function render({ model, el }) {
   );
   const controls = createControls({
     onUser: guard(chooseUser),
+    onUserSearch: guard(searchUsers),
+    onUserWindow: guard((start) => commit("user_window_start", start)),
     onLayer: guard((v) => setView("layer", v)),
     onHead: guard((v) => setView("head", v)),
     onLayerMode: guard((v) => setView("layer_mode", v)),
@@ -207,6 +210,12 @@ function render({ model, el }) {
     model.send({ type: "search", query });
   }
 
+  // --- users: found by the kernel (live) or among the archive's users (static export) -----
+  function searchUsers(query) {
+    if (source.archived) controls.showUserResults({ query, ...searchIds(source.users, query) });
+    else model.send({ type: "search_users", query });
+  }
+
   function show(next) {
     if (next === expl) return;
     // a new user or an edited history moves positions: the selection is dropped
@@ -297,7 +306,10 @@ function render({ model, el }) {
   }
 
   function refreshUsers() {
-    controls.setUsers(source.archived ? source.users : (model.get("users") ?? []), String(model.get("user") ?? ""));
+    const ids = source.archived ? source.users : (model.get("user_window") ?? []);
+    const start = source.archived ? 0 : Number(model.get("user_window_start") ?? 0);
+    const total = source.archived ? ids.length : Number(model.get("n_users") ?? ids.length);
+    controls.setUsers({ ids, start, total }, String(model.get("user") ?? ""));
   }
 
   function showMessages() {
@@ -331,7 +343,7 @@ function render({ model, el }) {
     loadArchive();
     load();
   });
-  on("change:users", refreshUsers);
+  for (const name of ["user_window", "user_window_start", "n_users"]) on(`change:${name}`, refreshUsers);
   on("change:error", () => {
     setBusy(false);
     errorStale = false;
@@ -339,7 +351,10 @@ function render({ model, el }) {
     showMessages();
   });
   on("change:method", applyMethod);
-  on("msg:custom", (msg) => msg?.type === "search_results" && whatIf.showResults(msg));
+  on("msg:custom", (msg) => {
+    if (msg?.type === "search_results") whatIf.showResults(msg);
+    else if (msg?.type === "user_results") controls.showUserResults(msg);
+  });
   on("change:status", showMessages);
   for (const name of ["layer", "head", "layer_mode", "head_mode"]) on(`change:${name}`, () => redraw());
   on("change:selection", () => expl?.n && links.setSelection(modelSelection()));
@@ -370,6 +385,7 @@ function render({ model, el }) {
     clearTimeout(busyTimer);
     clearTimeout(aheadTimer);
     whatIf.destroy();
+    controls.destroy();
     graph.destroy();
   };
 }

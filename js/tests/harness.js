@@ -56,7 +56,9 @@ export const view = (bytes) => new DataView(bytes.buffer, bytes.byteOffset, byte
 
 export const defaults = () => ({
   user: "u1",
-  users: ["u1", "u2"],
+  user_window: ["u1", "u2"],
+  user_window_start: 0,
+  n_users: 2,
   layer: 0,
   head: 0,
   layer_mode: "layer",

@@ -136,7 +136,7 @@ describe("keyboard, theme and messages", () => {
     });
     const box = el.querySelector("input.aw-user-input");
     box.value = "zz";
-    box.dispatchEvent(new Event("change"));
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     const error = el.querySelector(".aw-error");
     expect(error.textContent).toBe("Unknown user 'zz'");
     const head = el.querySelector("input.aw-head-slider");

@@ -212,7 +212,7 @@ describe("rendering", () => {
     expect(drawn).toBeGreaterThan(0);
 
     box.value = "a";
-    box.dispatchEvent(new Event("change"));
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(model.get("user")).toBe("a");
     expect(Number(canvas.dataset.drawCount)).toBeGreaterThan(drawn);
     expect(el.querySelector(".aw-error").hidden).toBe(true);

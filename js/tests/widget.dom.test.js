@@ -125,7 +125,7 @@ describe("AttentionExplorer front end", () => {
     expect(slider.max).toBe("1");
     const box = el.querySelector("input.aw-user-input");
     box.value = "nobody";
-    box.dispatchEvent(new Event("change"));
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(el.querySelector(".aw-error").textContent).toBe("Unknown user 'nobody'");
     expect(model.state.user).toBe("a");
     slider.value = "1";

@@ -310,7 +310,7 @@ def test_a_search_query_that_is_not_text_is_answered_empty_with_a_message(
     sent = browser(explorer)
     explorer._on_message(explorer, {"type": "search", "query": query}, [])
     reply = [m for m in sent if isinstance(m, dict)]
-    assert reply == [{"type": "search_results", "query": query, "items": []}]
+    assert reply == [{"type": "search_results", "query": query, "items": [], "more": False}]
     assert fragment in explorer.error
 
 
@@ -386,7 +386,7 @@ def test_setting_users_to_unknown_or_repeated_ids_is_refused(explorer):
         explorer.users = ["u00001", "ghost"]
     with fails(DataTraitError, "twice"):
         explorer.users = ["u00001", "u00001"]
-    assert "twice" in explorer.error and explorer.users == [f"u{i:05d}" for i in range(1, 11)]
+    assert "twice" in explorer.error and list(explorer.users) == [f"u{i:05d}" for i in range(1, 11)]
 
 
 def test_save_html_refuses_bad_users(explorer, tmp_path):

@@ -9,6 +9,7 @@ from attnwidget.foreground import foreground
 from attnwidget.sources import as_source
 from attnwidget.widget.payload import decode_pack
 from attnwidget.widget.session import PENDING_STATUS, ExplorerSession
+from attnwidget.widget.users import UserList
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def session(trained, shop, published):
         k=5,
         agreement_users=0,
     )
-    session.users = [str(u) for u in shop.users[:20]]
+    session.users = UserList(session.dataset, shop.users[:20])
     return session
 
 
