@@ -40,7 +40,7 @@ from .traits import (
     scalar_id,
     trait_error_type,
 )
-from .users import USER_RESULTS, USER_WINDOW, UserList
+from .users import SEARCH_LIMIT, USER_WINDOW, UserList
 
 BROWSER_TRAITS = (
     "user",
@@ -262,12 +262,12 @@ class AttentionExplorer(anywidget.AnyWidget):
             self.n_users = len(chosen)
             self._show_window(chosen.window_start(self.user, 0))
 
-    def search_users(self, query: str, limit: int = USER_RESULTS) -> list[str]:
+    def search_users(self, query: str, limit: int = SEARCH_LIMIT) -> list[str]:
         """Ids of the explorer's users that start with ``query`` (first, in sorted order) or
         contain it, as plain text (case-insensitive; no patterns); at most ``limit``."""
         return self.session.search_users(query, limit)[0]
 
-    def search_items(self, query: str, limit: int = USER_RESULTS) -> list[dict[str, Any]]:
+    def search_items(self, query: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
         """Items (``{"id", "title"}``) whose id or title starts with ``query`` (first) or
         contains it, as plain text (case-insensitive; no patterns), to add to a history;
         at most ``limit``."""
@@ -277,7 +277,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         """Answer the browser's ``{"type": "search", "query": text}`` (items) with
         ``{"type": "search_results", "query", "items", "more"}`` and ``{"type":
         "search_users", "query": text}`` with ``{"type": "user_results", "query", "users",
-        "more"}``, at most ``USER_RESULTS`` of each; anything else becomes a message in
+        "more"}``, at most ``SEARCH_LIMIT`` of each; anything else becomes a message in
         ``error``."""
         kind = content.get("type") if isinstance(content, dict) else None
         if kind not in ("search", "search_users"):

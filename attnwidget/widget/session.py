@@ -38,7 +38,7 @@ from ..foreground import foreground, give_way, mark_background
 from ..sources import AttentionSource, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary
 from .payload import read_header, replace_header
-from .users import USER_RESULTS, UserList
+from .users import SEARCH_LIMIT, UserList
 
 # Gradient and occlusion start this long after a view is shown, so the browser can draw the
 # fast pack on a free core, and flipping quickly through users skips work that would be stale.
@@ -135,7 +135,7 @@ class ExplorerSession:
         near = [at + d * s for d in range(1, PREFETCH + 1) for s in (1, -1)]
         return [self.users[i] for i in near if 0 <= i < len(self.users)]
 
-    def search_users(self, query: str, limit: int = USER_RESULTS) -> tuple[list[str], bool]:
+    def search_users(self, query: str, limit: int = SEARCH_LIMIT) -> tuple[list[str], bool]:
         """Ids of the slider's users that start with or contain ``query`` (case-insensitive
         plain text; prefix matches first), at most ``limit``, and whether more match."""
         return self.users.search(query, limit)
@@ -397,7 +397,7 @@ class ExplorerSession:
 
     # --- item search ----------------------------------------------------------------------
     def search_items(
-        self, query: str, limit: int = USER_RESULTS
+        self, query: str, limit: int = SEARCH_LIMIT
     ) -> tuple[list[dict[str, Any]], bool]:
         """Items whose id or title starts with or contains ``query`` (case-insensitive plain
         text; prefix matches first), to add to a history: at most ``limit`` ``{"id",

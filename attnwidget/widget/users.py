@@ -16,7 +16,7 @@ from ..errors import ArgumentTypeError, ArgumentValueError, DataError, UnknownUs
 
 USER_WINDOW = 100
 """Users the browser's slider runs over at a time (a window of the explorer's users)."""
-USER_RESULTS = 20
+SEARCH_LIMIT = 20
 """Matches a user or item search sends back at most."""
 
 
@@ -98,7 +98,7 @@ class UserList(Sequence[str]):
         """``start`` moved into ``0 .. len - size`` (0 when the list is shorter)."""
         return max(0, min(start, len(self) - size))
 
-    def search(self, query: str, limit: int = USER_RESULTS) -> tuple[list[str], bool]:
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> tuple[list[str], bool]:
         """Ids starting with ``query`` (first, in sorted order) or containing it,
         case-insensitive plain text; at most ``limit``, and whether more users match."""
         if self._chosen is None:

@@ -5,8 +5,8 @@
 import { h } from "./dom.js";
 
 export const USER_SEARCH_DELAY_MS = 150;
-/** Matches shown at most (the kernel's USER_RESULTS). */
-export const USER_RESULTS = 20;
+/** Matches shown at most (the kernel's SEARCH_LIMIT). */
+export const SEARCH_LIMIT = 20;
 
 export const USER_SEARCH_STYLES = `
 .attnwidget .aw-user-search { position: relative; display: inline-block; }
@@ -33,7 +33,7 @@ export const USER_SEARCH_STYLES = `
  * @param {string} query
  * @returns {{ users: string[], more: boolean }}
  */
-export function searchIds(ids, query, limit = USER_RESULTS) {
+export function searchIds(ids, query, limit = SEARCH_LIMIT) {
   const needle = String(query).trim().toLowerCase();
   if (!needle) return { users: [], more: false };
   const lower = ids.map((id) => String(id).toLowerCase());
@@ -149,7 +149,7 @@ export function createUserSearch(box, on) {
     showResults(msg) {
       const query = String(msg?.query ?? "");
       if (!query || query !== box.value.trim()) return false;
-      const users = Array.isArray(msg.users) ? msg.users.slice(0, USER_RESULTS).map(String) : [];
+      const users = Array.isArray(msg.users) ? msg.users.slice(0, SEARCH_LIMIT).map(String) : [];
       answered = { query, users };
       list.replaceChildren(
         ...users.map((id) => {

@@ -20,7 +20,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 
 import attnwidget as aw
 from attnwidget.data.catalog import Catalog
-from attnwidget.widget.users import USER_RESULTS, USER_WINDOW
+from attnwidget.widget.users import SEARCH_LIMIT, USER_WINDOW
 
 N_USERS, N_ITEMS, HISTORY = 1_000_000, 500_000, 3
 WORDS = ("camera", "lens", "tripod", "memory card", "bag", "charger", "strap", "filter")
@@ -121,7 +121,7 @@ def test_users_are_searched_and_switched_with_bounded_messages(big):
     big._on_message(big, {"type": "search_users", "query": "u00004"}, [])
     big._on_message(big, {"type": "search_users", "query": "999999"}, [])
     (prefix, p_buffers), (substring, s_buffers) = comm.messages()
-    assert prefix["content"]["users"] == [f"u00004{k:02d}" for k in range(USER_RESULTS)]
+    assert prefix["content"]["users"] == [f"u00004{k:02d}" for k in range(SEARCH_LIMIT)]
     assert prefix["content"]["more"] is True
     assert substring["content"]["users"] == ["u0999999"]
     assert max(nbytes(prefix, p_buffers), nbytes(substring, s_buffers)) < 1_000
@@ -161,7 +161,7 @@ def test_items_are_searched_through_an_index_built_once(big):
     print(f"\nitem search at {N_ITEMS:,} items: {median:.2f} ms median, {max(times):.2f} ms max")
     assert median < SEARCH_QUERY_MS
     assert [i["title"] for i in by_query["lens"]["items"][:2]] == ["lens 0000001", "lens 0000009"]
-    assert len(by_query["lens"]["items"]) == USER_RESULTS and by_query["lens"]["more"]
+    assert len(by_query["lens"]["items"]) == SEARCH_LIMIT and by_query["lens"]["more"]
     assert by_query["i0123"]["items"][0]["id"] == "i0123000"  # id prefix, sorted
     assert [i["id"] for i in by_query["0499999"]["items"]] == ["i0499999"]  # substring
     none = {"type": "search_results", "query": "no such item", "items": [], "more": False}
