@@ -154,6 +154,42 @@ class SASRec(nn.Module):
         :meth:`candidates`), e.g. a training batch's targets and sampled negatives."""
         return self.features(index, self.item_features[index])[0]
 
+    def history_features(
+        self, item_features: np.ndarray | torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """``item_features`` (``[n_items + 1, F]`` value indices per item and field) checked and
+        on the model's device, to read history items' features from instead of the
+        catalogue's (see :meth:`score`); ``None`` stays ``None``.
+
+        Raises:
+            DataError: not an integer array of that shape, or a value index outside its
+                field's vocabulary (``0..size - 1``).
+        """
+        if item_features is None:
+            return None
+        try:
+            table = torch.as_tensor(item_features, device=self.item_features.device)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise DataError(f"item_features is not an integer array: {err}") from None
+        expected = tuple(self.item_features.shape)
+        if tuple(table.shape) != expected or table.dtype not in _INTEGER_DTYPES:
+            raise DataError(
+                f"item_features must be an integer array of shape {expected} (one row per "
+                f"item plus padding, one column per field), got {table.dtype} of shape "
+                f"{tuple(table.shape)}"
+            )
+        table = table.long()
+        sizes = torch.as_tensor([f.size for f in self.catalog.fields], device=table.device)
+        outside = (table < 0) | (table >= sizes)
+        if bool(outside.any()):
+            row, f = (int(i) for i in outside.nonzero()[0])
+            field = self.catalog.fields[f]
+            raise DataError(
+                f"item_features holds value index {int(table[row, f])} for field "
+                f"{field.name!r} of item index {row}: expected 0..{field.size - 1}"
+            )
+        return table
+
     def encode(
         self,
         items: torch.Tensor,
@@ -217,14 +253,16 @@ class SASRec(nn.Module):
         x = fused * math.sqrt(self.config.d_model) + self.position(positions)
         return self.input_dropout(x) * (items > 0).unsqueeze(-1), feature_attention
 
-    def _last_hidden(self, items: torch.Tensor) -> torch.Tensor:
-        """``[B, d]`` final hidden state of the last position of a padded batch.
+    def _last_hidden(self, items: torch.Tensor, table: torch.Tensor | None = None) -> torch.Tensor:
+        """``[B, d]`` final hidden state of the last position of a padded batch, its items'
+        features read from ``table`` (default: the catalogue's, see :meth:`score`).
 
         The fused attention kernel, no weights kept, and the last layer computed for the
         last position only: ``encode(items)[0][:, -1]`` within float rounding.
         """
         valid = items > 0
-        x, _ = self._embed(items, self.item_features[items], start=0, total=items.shape[1])
+        lookup = self.item_features if table is None else table
+        x, _ = self._embed(items, lookup[items], start=0, total=items.shape[1])
         allowed = None if bool(valid.all()) else _allowed(valid)
         last = len(self.blocks) - 1
         for i, block in enumerate(self.blocks):
@@ -233,10 +271,15 @@ class SASRec(nn.Module):
         return self.final_norm(x[:, -1])
 
     def _shared_scores(
-        self, batch: torch.Tensor, chosen: torch.Tensor, batch_size: int
+        self,
+        batch: torch.Tensor,
+        chosen: torch.Tensor,
+        batch_size: int,
+        table: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``[B, k]`` scores of items ``chosen`` (``[k, d]``) after histories of one length
-        (``batch`` ``[B, n]``, no padding), ``batch_size`` histories per pass.
+        (``batch`` ``[B, n]``, no padding), ``batch_size`` histories per pass, their items'
+        features read from ``table`` (default: the catalogue's).
 
         By causality the states of a pass's leading items that all its histories share do
         not depend on what follows: they run once (a batch of one) and the rest of each
@@ -247,18 +290,19 @@ class SASRec(nn.Module):
         chunks = list(batch.split(batch_size))
         shared = [_shared_prefix(chunk) if len(chunk) > 1 else 0 for chunk in chunks]
         longest = chunks[int(np.argmax(shared))][0, : max(shared)]
-        cache = self._prefix_states(longest, n) if len(longest) else []
+        lookup = self.item_features if table is None else table
+        cache = self._prefix_states(longest, n, lookup) if len(longest) else []
         out = []
         for chunk, p in zip(chunks, shared, strict=True):
             if not p:
-                out.append(self._last_hidden(chunk) @ chosen.T)
+                out.append(self._last_hidden(chunk, table) @ chosen.T)
                 continue
             if torch.equal(chunk[0, :p], longest[:p]):
                 past = [(k[:, :, :p], v[:, :, :p]) for k, v in cache]
             else:
-                past = self._prefix_states(chunk[0, :p], n)
+                past = self._prefix_states(chunk[0, :p], n, lookup)
             rest = chunk[:, p:]
-            x, _ = self._embed(rest, self.item_features[rest], start=p, total=n)
+            x, _ = self._embed(rest, lookup[rest], start=p, total=n)
             last = len(self.blocks) - 1
             for i, (block, kv) in enumerate(zip(self.blocks, past, strict=True)):
                 x, _ = block.fused(x, None, past=kv, last_only=i == last)
@@ -266,12 +310,13 @@ class SASRec(nn.Module):
         return torch.cat(out)
 
     def _prefix_states(
-        self, prefix: torch.Tensor, total: int
+        self, prefix: torch.Tensor, total: int, lookup: torch.Tensor
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Keys and values ``[1, H, p, d / H]`` per layer of the first ``p`` slots of a
-        history ``total`` slots long (no padding) that starts with ``prefix`` (``[p]``)."""
+        history ``total`` slots long (no padding) that starts with ``prefix`` (``[p]``),
+        their features read from ``lookup`` (``[n_items + 1, F]``)."""
         items = prefix[None]
-        x, _ = self._embed(items, self.item_features[items], start=0, total=total)
+        x, _ = self._embed(items, lookup[items], start=0, total=total)
         states = []
         for block in self.blocks:
             x, kv = block.fused(x, None)
@@ -314,20 +359,37 @@ class SASRec(nn.Module):
             batch[mask] = np.concatenate(cut)
         return torch.as_tensor(batch, device=self.item_features.device)
 
-    def score(self, histories: Sequence[np.ndarray], batch_size: int = 512) -> np.ndarray:
+    def score(
+        self,
+        histories: Sequence[np.ndarray],
+        batch_size: int = 512,
+        *,
+        item_features: np.ndarray | torch.Tensor | None = None,
+    ) -> np.ndarray:
         """``[len(histories), n_items + 1]`` scores for dense-index histories (eval mode).
 
         Histories are checked as in :meth:`pad`; no histories give a ``[0, n_items + 1]`` array.
         The same numbers as :meth:`forward` (within float rounding), by the fused attention
         kernel with no attention weights kept.
+
+        ``item_features`` (``[n_items + 1, F]`` field value indices, like
+        ``catalog.features``) replaces the catalogue's features of the *histories'* items,
+        e.g. to ask what if an item had another brand; the scored items keep the
+        catalogue's. ``None``: the catalogue's, by the same code path.
+
+        Raises:
+            DataError: ``item_features`` of the wrong shape, or holding a value index
+                outside its field's vocabulary.
         """
         histories = _history_list(histories)
         batch_size = check_int("batch_size", batch_size)
+        table = self.history_features(item_features)
         out = []
         with _eval_mode(self), torch.inference_mode():
             items = self.candidates().T if histories else None
             for i in range(0, len(histories), batch_size):
-                scores = self._last_hidden(self.pad(histories[i : i + batch_size])) @ items
+                batch = self.pad(histories[i : i + batch_size])
+                scores = self._last_hidden(batch, table) @ items
                 scores[:, 0] = float("-inf")
                 out.append(scores.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.catalog.n_items + 1))
@@ -337,6 +399,8 @@ class SASRec(nn.Module):
         histories: Sequence[np.ndarray],
         items: Sequence[int] | np.ndarray,
         batch_size: int = SHARED_BATCH,
+        *,
+        item_features: np.ndarray | torch.Tensor | None = None,
     ) -> np.ndarray:
         """``[len(histories), len(items)]`` scores of the given item indices only (eval mode).
 
@@ -344,15 +408,16 @@ class SASRec(nn.Module):
         items are scored, histories of one length run together and the leading items a
         batch of them shares are computed once (so leave-one-out variants in order, as
         occlusion makes them, cost about half a full pass each). Index 0 (padding) scores
-        ``-inf``. ``batch_size`` histories run per pass.
+        ``-inf``. ``batch_size`` histories run per pass. ``item_features``: as in :meth:`score`.
 
         Raises:
-            DataError: a history as in :meth:`pad`, or ``items`` not a 1-D list of item
-                indices in ``0..n_items``.
+            DataError: a history as in :meth:`pad`, ``items`` not a 1-D list of item
+                indices in ``0..n_items``, or ``item_features`` as in :meth:`score`.
         """
         histories = _history_list(histories)
         batch_size = check_int("batch_size", batch_size)
         columns = _item_indices(items, self.catalog.n_items)
+        table = self.history_features(item_features)
         out = np.zeros((len(histories), columns.size), dtype=np.float32)
         if not histories:
             return out
@@ -364,7 +429,7 @@ class SASRec(nn.Module):
             chosen = self.candidates()[torch.as_tensor(columns, device=self.item_features.device)]
             for rows in by_length.values():
                 batch = self._stack([cut[r] for r in rows])
-                out[rows] = self._shared_scores(batch, chosen, batch_size).cpu().numpy()
+                out[rows] = self._shared_scores(batch, chosen, batch_size, table).cpu().numpy()
         out[:, columns == 0] = -np.inf
         return out
 
@@ -439,6 +504,8 @@ class SASRec(nn.Module):
         model.load_state_dict(contents.state_dict)
         return model.to(map_location).eval()
 
+
+_INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 MAX_PARAMETERS = 500_000_000
 """Largest model :class:`SASRec` builds (2 GB of float32 weights): a guard against typos."""

@@ -49,7 +49,7 @@ class AttentionSource(Protocol):
     Optional capabilities, each a protocol below that the explainer asks for with
     ``isinstance`` (it falls back to :meth:`run`, or NaN, without them):
     :class:`ScoresHistories`, :class:`ScoresItems`, :class:`AttentionGradients`,
-    :class:`FeatureOcclusion` and :class:`ListsUsers`.
+    :class:`FeatureOcclusion`, :class:`EditsFeatures` and :class:`ListsUsers`.
     """
 
     catalog: Catalog
@@ -100,6 +100,19 @@ class FeatureOcclusion(Protocol):
     def feature_occlusion(self, history: np.ndarray, target: int) -> np.ndarray:
         """``[n, F - 1]`` drop of the target's score when one field of one history item
         becomes "unknown" (columns: :attr:`AttentionSource.field_names` after ``item``)."""
+        ...
+
+
+@runtime_checkable
+class EditsFeatures(Protocol):
+    """A source whose history items' feature fields can be changed (feature what-if)."""
+
+    def with_features(self, item_features: np.ndarray) -> AttentionSource:
+        """The same model reading the features of the histories' items from
+        ``item_features`` (``[n_items + 1, F - 1]`` value indices per item and field, like
+        ``catalog.features``) instead of the catalogue; the scored items keep the
+        catalogue's. The result has every capability this source has, all on the edited
+        features (occlusion, gradients, feature occlusion re-run on them)."""
         ...
 
 

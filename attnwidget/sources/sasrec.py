@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -25,11 +26,34 @@ class SASRecSource:
     moved; ``model.to(device)`` first to explain on another device.
     """
 
+    _item_features: np.ndarray | None = None
+    """History items' features in place of the catalogue's, set by :meth:`with_features`."""
+
     def __init__(self, model: SASRec) -> None:
         self.model = model
         self.catalog = model.catalog
         self.max_len = model.config.max_len
         self.field_names = list(model.field_names)
+
+    def with_features(self, item_features: np.ndarray) -> SASRecSource:
+        """A source of the same model whose histories' items have the features
+        ``item_features`` (``[n_items + 1, F]``, like ``catalog.features``), the scored
+        items the catalogue's (see :class:`~attnwidget.sources.base.EditsFeatures`).
+
+        Raises:
+            DataError: ``item_features`` as :meth:`SASRec.history_features
+                <attnwidget.SASRec.history_features>` refuses it.
+        """
+        self.model.history_features(item_features)  # refused now, not at the first run
+        edited = copy.copy(self)
+        edited._item_features = np.array(item_features, dtype=np.int64)
+        return edited
+
+    def _features(self, batch: torch.Tensor) -> torch.Tensor | None:
+        """``[B, n, F]`` edited features of a padded batch's items; ``None``: the catalogue's."""
+        if self._item_features is None:
+            return None
+        return self.model.history_features(self._item_features)[batch]
 
     @contextlib.contextmanager
     def _evaluating(self) -> Iterator[SASRec]:
@@ -45,7 +69,8 @@ class SASRecSource:
     @torch.no_grad()
     def run(self, histories: Sequence[np.ndarray]) -> SourceOutput:
         with self._evaluating() as model:
-            out = model(model.pad(histories))
+            batch = model.pad(histories)
+            out = model(batch, self._features(batch))
         return SourceOutput(
             scores=out.scores.cpu().numpy(),
             attentions=torch.stack(out.attentions, dim=1).cpu().numpy(),
@@ -55,13 +80,13 @@ class SASRecSource:
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Scores only (no attention kept), e.g. for occlusion."""
         with model_lock(self.model):
-            return self.model.score(histories)
+            return self.model.score(histories, item_features=self._item_features)
 
     def score_items(self, histories: Sequence[np.ndarray], items: Sequence[int]) -> np.ndarray:
         """``[len(histories), len(items)]`` scores of the given items only (see
         :meth:`SASRec.score_items <attnwidget.SASRec.score_items>`), e.g. for occlusion."""
         with model_lock(self.model):
-            return self.model.score_items(histories, items)
+            return self.model.score_items(histories, items, item_features=self._item_features)
 
     def attention_gradients(
         self, history: np.ndarray, target: int
@@ -69,7 +94,8 @@ class SASRecSource:
         """``[L, H, n, n]`` attention and ``∂ score[target] / ∂ attention`` of one history
         (``None`` when the weights are frozen: no graph). The model's ``.grad`` are untouched."""
         with self._evaluating() as model:
-            hidden, attentions, _ = model.encode(model.pad([history]))
+            batch = model.pad([history])
+            hidden, attentions, _ = model.encode(batch, self._features(batch))
             score = hidden[0, -1] @ model.candidates()[target]
             if not score.requires_grad:
                 return None
@@ -89,7 +115,8 @@ class SASRecSource:
             if n_fields == 0:
                 return np.zeros((n, 0))
             batch = model.pad([history])
-            base = model.item_features[batch]
+            edited = self._features(batch)
+            base = model.item_features[batch] if edited is None else edited
             variants = [base]
             for i in range(n):
                 for f in range(n_fields):
