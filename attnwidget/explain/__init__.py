@@ -14,6 +14,7 @@ from .batch_parquet import read_explanations, write_explanations
 from .counterfactual import Counterfactual, find_counterfactual
 from .explanation import Explanation, explain, explain_history, explain_indices
 from .faithfulness import Agreement, eraser_scores, kendall_tau, top1_agreement
+from .feature_edit import FeatureEdit, FeatureWhatIf, explain_with_features, feature_values
 from .importance import FAST_METHODS, METHOD_INFO, METHODS
 from .reasons import REASON_TEMPLATES, Reason, explain_reasons
 from .report import faithfulness_report, planted_cause_hits, sample_users
@@ -27,6 +28,8 @@ __all__ = [
     "Agreement",
     "Counterfactual",
     "Explanation",
+    "FeatureEdit",
+    "FeatureWhatIf",
     "Reason",
     "attention_rollout",
     "default_method",
@@ -38,9 +41,11 @@ __all__ = [
     "explain_indices",
     "explain_reasons",
     "explain_users",
+    "explain_with_features",
     "explanations_feature_mi",
     "faithfulness_report",
     "feature_mutual_information",
+    "feature_values",
     "find_addition",
     "find_counterfactual",
     "kendall_tau",
