@@ -137,6 +137,8 @@ def test_a_one_item_history_and_nothing_to_recommend_are_rows_with_warnings():
         ({"k": "10"}, ArgumentTypeError, "k must be an integer"),
         ({"device": "gpu0"}, ArgumentValueError, "'gpu0' is not a torch device"),
         ({"device": 0}, ArgumentTypeError, "device must be a str"),
+        ({"threads": 0}, ArgumentValueError, "threads must be ≥ 1"),
+        ({"engine": "ray", "num_gpus": -1}, ArgumentValueError, "num_gpus must be a number"),
     ],
 )
 def test_bad_arguments_are_named(trained, shop, kwargs, error, message):
@@ -248,3 +250,12 @@ def test_explain_users_on_a_torch_adapter(shop):
         np.testing.assert_allclose(
             row["gradient_top3_weights"], np.sort(gradient)[::-1][:3], rtol=1e-4, atol=1e-7
         )
+
+
+def test_a_missing_extra_is_named_with_the_install_command():
+    from attnwidget.requirements_check import _optional, missing
+
+    assert missing("ray") == [] and missing("parquet") == []  # the test extra has both
+    line = _optional("attnwidget_no_such_package", "ray")()
+    assert "'attnwidget_no_such_package' is not installed" in line
+    assert 'pip install "attnwidget[ray]"' in line

@@ -13,16 +13,6 @@ from .test_cli import TINY, write_movielens
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
 
-@pytest.fixture
-def one_thread():
-    """The local engine on one torch thread, as each Ray actor runs (see ACTOR_THREADS):
-    torch's CPU kernels split sums by thread, so equal threads give equal bits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def small():
     shop = aw.synthetic_shop(n_users=60, n_items=120, seed=2)
@@ -31,10 +21,12 @@ def small():
     return model, shop
 
 
-def test_local_and_ray_engines_give_identical_tables(small, one_thread, capsys):
+def test_local_and_ray_engines_give_identical_tables(small, capsys):
     model, shop = small
     assert not ray.is_initialized()
-    local = aw.explain_users(model, shop, batch_size=8, progress=False)
+    threads = torch.get_num_threads()
+    local = aw.explain_users(model, shop, batch_size=8, progress=False)  # on 1 thread, as actors
+    assert torch.get_num_threads() == threads  # restored
     on_ray = aw.explain_users(model, shop, batch_size=8, engine="ray", concurrency=2)
     assert not ray.is_initialized()  # the Ray it started is stopped
     assert "explaining" in capsys.readouterr().err  # one progress bar, on the driver
@@ -44,7 +36,7 @@ def test_local_and_ray_engines_give_identical_tables(small, one_thread, capsys):
 
 
 def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter_and_the_cli(
-    small, one_thread, tmp_path, capsys
+    small, tmp_path, capsys
 ):
     from attnwidget.sources import MultiheadAttentionSource
 

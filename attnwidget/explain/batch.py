@@ -16,9 +16,10 @@ Its columns (:data:`COLUMNS_DOC`) and the Parquet schema are in
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,20 @@ def on_device(source: AttentionSource, device: torch.device | None) -> Attention
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
     return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch on ``threads`` threads inside the block (``None``: as it is), restored after."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def check_methods(methods: Any) -> tuple[str, ...]:
@@ -456,6 +471,7 @@ def explain_users(
     device: str | torch.device | None = None,
     full_importance: bool = False,
     progress: bool = True,
+    threads: int | None = 1,
     concurrency: int | None = None,
     num_gpus: float = 0,
     address: str | None = None,
@@ -489,6 +505,12 @@ def explain_users(
             is never moved: for another device a copy is made for this call.
         full_importance: also keep each method's whole importance vector (``M_importance``).
         progress: a tqdm bar (users explained).
+        threads: torch threads of the local engine, and of each Ray actor (which asks Ray
+            for as many CPUs); ``None``: torch's current setting (local), 1 (Ray). One by
+            default: a chunk's passes are many small products that a second thread barely
+            speeds up, while on busy cores spinning threads slow them ten-fold
+            (``benchmarks/batch_explain.py``); and equal threads make both engines' tables
+            identical to the last bit (torch's CPU kernels split sums by thread).
         concurrency: Ray actors (default: one per CPU, or per ``num_gpus`` of the GPUs).
         num_gpus: GPUs per Ray actor.
         address: a running Ray cluster (``"auto"``, ``"ray://host:10001"``); default: a
@@ -513,6 +535,8 @@ def explain_users(
         engine, batch_size, k, full_importance, progress
     )
     device = check_device(device)
+    if threads is not None:
+        threads = check_int("threads", threads)
     dataset = dataset.aligned_to(source.catalog)
     chosen, histories, skipped = chosen_histories(dataset, users)
     if skipped:
@@ -525,9 +549,10 @@ def explain_users(
         if engine == "local":
             local = on_device(source, device)
             parts = []
-            for chunk in chunks(len(chosen), batch_size):
-                parts.append(explain_chunk(local, [histories[i] for i in chunk], **options))
-                bar.update(len(chunk))
+            with torch_threads(threads):
+                for chunk in chunks(len(chosen), batch_size):
+                    parts.append(explain_chunk(local, [histories[i] for i in chunk], **options))
+                    bar.update(len(chunk))
             columns = merge_columns(parts)
         else:
             from .batch_ray import run_on_ray
@@ -539,6 +564,7 @@ def explain_users(
                 options,
                 bar=bar,
                 device=device,
+                threads=threads or 1,
                 concurrency=concurrency,
                 num_gpus=num_gpus,
                 address=address,

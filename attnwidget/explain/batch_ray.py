@@ -11,9 +11,9 @@ What runs where:
   a Ray dataset with one row per chunk: the chunk's first user ordinal and its users' dense
   item histories (``lengths`` + ``items``, int64). The user ids and the catalogue stay on
   the driver.
-* **Each actor** (:class:`ExplainWorker`, ``concurrency`` of them, ``num_cpus=1`` each and
-  one torch thread, or ``num_gpus`` when asked) fetches the model from the object store
-  when it starts, loads it on its device, and for each chunk row it is given runs
+* **Each actor** (:class:`ExplainWorker`, ``concurrency`` of them, each with ``threads``
+  torch threads and as many CPUs, or ``num_gpus`` when asked) fetches the model from the
+  object store when it starts, loads it on its device, and for each chunk row it runs
   :func:`~attnwidget.explain.batch.explain_chunk`, the function the local engine runs,
   returning an Arrow table of plain numbers (item indices, positions, floats) per user.
 * **The driver** streams those tables back (the progress bar moves as chunks finish),
@@ -46,11 +46,6 @@ from .batch import explain_chunk, on_device
 LIST_INT = ("recommended", "_top3_positions")
 LIST_FLOAT = ("recommended_scores", "_top3_weights", "_importance")
 INTS = ("ordinal", "history_length", "seen_length", "target")
-ACTOR_THREADS = 1
-"""Torch threads per actor (each asks Ray for one CPU). The local engine runs with the
-process's torch threads; the gradient and occlusion figures of the two engines agree to the
-last bit when those are the same (``torch.set_num_threads(1)``), and to float rounding
-(~1e-7 relative) otherwise, because torch's CPU kernels split sums by thread."""
 
 
 def arrow_schema(names: Sequence[str]) -> Any:
@@ -100,12 +95,15 @@ class ExplainWorker:
             actor fetches the model itself, once).
         options: ``methods``, ``k``, ``full_importance`` of :func:`explain_chunk`.
         device: where this actor runs the model.
+        threads: its torch threads (the same as the local engine's give the same bits).
     """
 
-    def __init__(self, shipped: list[Any], options: dict[str, Any], device: str) -> None:
+    def __init__(
+        self, shipped: list[Any], options: dict[str, Any], device: str, threads: int
+    ) -> None:
         import ray
 
-        torch.set_num_threads(ACTOR_THREADS)
+        torch.set_num_threads(threads)
         kind, ref = shipped
         self.source = load_source(kind, ray.get(ref), device)
         self.options = options
@@ -148,17 +146,17 @@ def ray_session(address: str | None, runtime_env: dict[str, Any] | None) -> Iter
         ray.init(address=address, **kwargs)
         started = True
     try:
+        for name in ("ray.data", "ray.data._internal"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # explain_users has its own bar
-        for name in ("ray.data", "ray.data._internal"):
-            logging.getLogger(name).setLevel(logging.WARNING)
         yield ray
     finally:
         if started:
             ray.shutdown()
 
 
-def _actors(ray: Any, concurrency: Any, num_gpus: float) -> int:
+def _actors(ray: Any, concurrency: Any, num_gpus: float, threads: int) -> int:
     if concurrency is not None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int):
             raise ArgumentTypeError(f"concurrency must be an int, got {concurrency!r}")
@@ -168,7 +166,7 @@ def _actors(ray: Any, concurrency: Any, num_gpus: float) -> int:
     resources = ray.cluster_resources()
     if num_gpus:
         return max(1, int(resources.get("GPU", 0) // num_gpus))
-    return max(1, int(resources.get("CPU", 1)))
+    return max(1, int(resources.get("CPU", 1) // threads))
 
 
 def run_on_ray(
@@ -179,6 +177,7 @@ def run_on_ray(
     *,
     bar: Any,
     device: torch.device | None,
+    threads: int,
     concurrency: int | None,
     num_gpus: float,
     address: str | None,
@@ -197,17 +196,17 @@ def run_on_ray(
         for chunk in chunks
     ]
     with ray_session(address, runtime_env) as ray:
-        actors = _actors(ray, concurrency, num_gpus)
+        actors = _actors(ray, concurrency, num_gpus, threads)
         kind, payload = ship_source(source)
         shipped = [kind, ray.put(payload)]
         data = ray.data.from_items(rows, override_num_blocks=len(rows))
-        resources: dict[str, Any] = {"num_gpus": num_gpus} if num_gpus else {"num_cpus": 1}
+        resources: dict[str, Any] = {"num_gpus": num_gpus} if num_gpus else {"num_cpus": threads}
         explained = data.map_batches(
             ExplainWorker,
-            fn_constructor_args=(shipped, options, where),
+            fn_constructor_args=(shipped, options, where, threads),
             batch_size=1,
             batch_format="pyarrow",
-            concurrency=actors,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             **resources,
         )
         tables = []
