@@ -67,12 +67,17 @@ def wait_for_results(root: Locator, first: str) -> list[str]:
     return results.all_text_contents()
 
 
-def wait_for_user(page: Page, root: Locator, user: str, before: int) -> None:
-    """Wait until the views show ``user`` (box holds it, the heatmap redrew)."""
+def wait_for_user(page: Page, root: Locator, user: str, before: int, label: str) -> None:
+    """Wait until the views show ``user``, complete: the heatmap redrew since ``before``, the
+    box holds the user, the slider says ``label`` and the status line is empty (gradient and
+    occlusion drawn, so that no later pack of this user redraws during the next step)."""
     wait_for_redraw(page, root, before)
     page.wait_for_function(
-        "([el, want]) => el.querySelector('input.aw-user-input').value === want",
-        arg=[root.element_handle(), user],
+        """([el, user, label]) =>
+            el.querySelector("input.aw-user-input").value === user &&
+            el.querySelector(".aw-control .aw-value").textContent === label &&
+            el.querySelector(".aw-status").textContent === ''""",
+        arg=[root.element_handle(), user, label],
     )
 
 
@@ -86,6 +91,9 @@ def test_typing_a_user_in_the_search_box_switches_to_that_user(
     page.goto(app, timeout=120_000)
     root = widget_root(page)
     wait_drawn(root, timeout_ms=120_000)
+    page.wait_for_function(
+        "el => el.querySelector('.aw-status').textContent === ''", arg=root.element_handle()
+    )
     assert slider_label(root) == "1 of 250"
     assert root.locator("input.aw-user-slider").get_attribute("max") == "99"  # a window of 100
 
@@ -98,16 +106,15 @@ def test_typing_a_user_in_the_search_box_switches_to_that_user(
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    wait_for_user(page, root, "u00141", before)
-    assert slider_label(root) == "141 of 250" and rec_titles(root) != first_recs
+    wait_for_user(page, root, "u00141", before, "141 of 250")
+    assert rec_titles(root) != first_recs
     assert root.locator(".aw-user-result").count() == 0
 
     # a whole id and Enter at once, before any answer could come
     before = draw_count(root)
     type_into_box(page, root, "u00007")
     page.keyboard.press("Enter")
-    wait_for_user(page, root, "u00007", before)
-    assert slider_label(root) == "7 of 250"
+    wait_for_user(page, root, "u00007", before, "7 of 250")
 
     # › moves the slider's window; a step on the slider then shows a user from it
     root.locator("button.aw-user-page[data-dir='1']").click()
@@ -118,15 +125,14 @@ def test_typing_a_user_in_the_search_box_switches_to_that_user(
     before = draw_count(root)
     root.locator("input.aw-user-slider").focus()
     page.keyboard.press("ArrowRight")
-    wait_for_user(page, root, "u00102", before)
-    assert slider_label(root) == "102 of 250"
+    wait_for_user(page, root, "u00102", before, "102 of 250")
 
     # an id that looks like HTML is found by a substring and shown as text
     before = draw_count(root)
     type_into_box(page, root, "onerror")
     assert wait_for_results(root, EVIL) == [EVIL]
     page.keyboard.press("Enter")
-    wait_for_user(page, root, EVIL, before)
+    wait_for_user(page, root, EVIL, before, "200 of 250")
     assert root.locator("img").count() == 0 and page.evaluate("window.__pwned") is None
     assert root.locator(".aw-error").is_hidden()
     screenshot("user-search-evil-id")
