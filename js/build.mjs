@@ -1,5 +1,6 @@
 // Bundles the widget front end into attnwidget/static/ (widget.js, the anywidget module, and
-// standalone-host.js, the host of the explorer's light static export) and copies the few AMD
+// standalone-host.js, the host of a light static export, and standalone-explorer.js, that host
+// with the widget bundled in: the explorer's own export) and copies the few AMD
 // files the generic offline HTML export needs (require.js, the widget manager).
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -28,6 +29,20 @@ await build({
   format: "esm",
   minify: true,
   outfile: join(out, "standalone-host.js"),
+  logLevel: "warning",
+});
+// The explorer's own page: host and widget in one inline module (no Blob import to wait for).
+await build({
+  stdin: {
+    contents:
+      'import * as widget from "./widget.js";\nimport { boot } from "./standalone-host.js";\nboot(document, widget);\n',
+    resolveDir: join(here, "src"),
+  },
+  bundle: true,
+  format: "esm",
+  minify: true,
+  define: { "define.amd": "false" },
+  outfile: join(out, "standalone-explorer.js"),
   logLevel: "warning",
 });
 

@@ -13,6 +13,9 @@ The generic export (:mod:`.html_export`) inlines require.js and the ipywidgets w
   as an inline module: a model over those values with anywidget's model interface, the bundle
   imported from a Blob URL, ``render({model, el})`` into ``<div id="aw-view">``.
 
+The explorer's own page skips the Blob: its bundle and the host are one inline module
+(``attnwidget/static/standalone-explorer.js``), which the page opens tens of milliseconds sooner.
+
 The page opens from ``file://`` with no network and no kernel.
 """
 
@@ -30,9 +33,10 @@ import anywidget
 
 from ..atomic_write import atomic_write
 from ..errors import ArgumentTypeError, ArgumentValueError
-from .bundle import STATIC
+from .bundle import STATIC, bundle
 
 HOST = STATIC / "standalone-host.js"
+EXPLORER_HOST = STATIC / "standalone-explorer.js"  # the host with the explorer's bundle in it
 
 # Traits every DOMWidget has (layout, tooltip, ...): the page has no widget manager to read them.
 _WIDGET_TRAITS = frozenset(anywidget.AnyWidget.class_trait_names(sync=True))
@@ -54,8 +58,7 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <div id="aw-view"></div>
 <script type="application/json" id="aw-state">{state}</script>
-{buffers}
-<script type="text/plain" id="aw-esm"{esm_encoding}>{esm}</script>
+{buffers}{esm}
 <script type="module">{host}</script>
 </body>
 </html>
@@ -112,17 +115,31 @@ def page_from_state(
         state = json.dumps(values, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as err:
         raise ArgumentValueError(f"the widget's traits cannot be written as JSON: {err}") from None
-    esm_safe = not _UNSAFE_IN_SCRIPT.search(esm)
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in buffers.items()}
+    own = EXPLORER_HOST.is_file() and esm == _explorer_bundle()
     return _PAGE.format(
         title=html.escape(title),
         css=f"\n<style>{_escape_style(css)}</style>" if css.strip() else "",
         state=state.translate(_JSON_ESCAPES),
         buffers="\n".join(_BUFFER.format(name=html.escape(k), data=v) for k, v in encoded.items()),
-        esm_encoding="" if esm_safe else ' data-encoding="base64"',
-        esm=esm if esm_safe else base64.b64encode(esm.encode("utf-8")).decode("ascii"),
-        host=_host(),
+        esm="" if own else _esm_block(esm),
+        host=_inline_module(EXPLORER_HOST if own else HOST),
     )
+
+
+def _esm_block(esm: str) -> str:
+    """The widget's bundle as a text block the host imports (base64 if it is unsafe inline)."""
+    if not _UNSAFE_IN_SCRIPT.search(esm):
+        return f'\n<script type="text/plain" id="aw-esm">{esm}</script>'
+    encoded = base64.b64encode(esm.encode("utf-8")).decode("ascii")
+    return f'\n<script type="text/plain" id="aw-esm" data-encoding="base64">{encoded}</script>'
+
+
+def _explorer_bundle() -> str:
+    try:
+        return bundle().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
 
 
 def save_html(
@@ -144,15 +161,15 @@ def write_page(page: str, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-def _host() -> str:
-    if not HOST.is_file():
+def _inline_module(path: Path) -> str:
+    if not path.is_file():
         raise FileNotFoundError(
-            f"{HOST} is missing: the front-end build writes it. Run `npm install && npm run "
+            f"{path} is missing: the front-end build writes it. Run `npm install && npm run "
             "build` in js/ (or reinstall attnwidget with `pip install -e .`)."
         )
-    source = HOST.read_text(encoding="utf-8")
+    source = path.read_text(encoding="utf-8")
     if _UNSAFE_IN_SCRIPT.search(source):  # esbuild escapes "</script" in strings; check anyway
-        raise ArgumentValueError(f"{HOST} holds '</script' or '<!--' and cannot be inlined")
+        raise ArgumentValueError(f"{path} holds '</script' or '<!--' and cannot be inlined")
     return source
 
 

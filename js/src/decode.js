@@ -147,26 +147,27 @@ function checkLog12(name, spec) {
 }
 
 // Row maxima (float32), then two 12-bit codes in every three bytes; zeros above the
-// diagonal in the lower layout. Codes are unpacked first, then scaled row by row.
+// diagonal in the lower layout. One pass: each code is read, looked up and scaled where it
+// lands, and NaN codes are counted on the way (the views need to know if there are any).
 function readLog12(bytes, at, shape, { lower, rows, table }) {
   const n = shape[shape.length - 1];
-  const total = log12Count(shape, lower);
   const scales = typedView(Float32Array, bytes, at, rows);
   const b = bytes.subarray(at + 4 * rows);
-  const codes = new Uint16Array(total + 1);
-  for (let i = 0, p = 0; i < total; i += 2, p += 3) {
-    codes[i] = b[p] | ((b[p + 1] & 15) << 8);
-    codes[i + 1] = (b[p + 1] >> 4) | (b[p + 2] << 4);
-  }
   const out = new Float32Array(rows * n);
-  let i = 0;
+  let i = 0; // index of the next code
+  let nan = 0;
   for (let r = 0; r < rows; r++) {
     const m = scales[r];
     const base = r * n;
     const end = base + (lower ? (r % n) + 1 : n);
-    for (let k = base; k < end; k++) out[k] = m * table[codes[i++]];
+    for (let k = base; k < end; k++, i++) {
+      const p = (i >> 1) * 3;
+      const code = i & 1 ? (b[p + 1] >> 4) | (b[p + 2] << 4) : b[p] | ((b[p + 1] & 15) << 8);
+      if (code === LOG12_NAN) nan++;
+      out[k] = m * table[code];
+    }
   }
-  return out;
+  return { data: out, nanCount: nan };
 }
 
 function readArray(bytes, start, name, spec) {
@@ -185,7 +186,7 @@ function readArray(bytes, start, name, spec) {
     throw new PackError(`truncated pack: array "${name}" runs past the end of the data`);
   }
   let data;
-  if (log12) return { dtype: "float32", shape, data: readLog12(bytes, at, shape, log12) };
+  if (log12) return { dtype: "float32", shape, ...readLog12(bytes, at, shape, log12) };
   if (dtype === "float16") {
     const bits = typedView(Uint16Array, bytes, at, count);
     const table = float16Table();

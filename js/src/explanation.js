@@ -4,7 +4,11 @@ import { PackError, decodePack } from "./decode.js";
 
 const asFloat = (a) => (a.data instanceof Float32Array ? a.data : Float32Array.from(a.data));
 
-function countNaN(values) {
+/** NaN values of a decoded array (log12 arrays were counted while decoding). */
+function countNaN(array) {
+  if (!array) return 0;
+  if (Number.isInteger(array.nanCount)) return array.nanCount;
+  const values = array.data;
   let count = 0;
   for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) count++;
   return count;
@@ -103,8 +107,7 @@ export class Explanation {
     this.feat = checkShape("feat_attn", arrays.feat_attn, [n, this.fields.length]);
     this.truncated = header.truncated ?? null;
     this.warnings = (header.warnings ?? []).map(String);
-    const missing = countNaN(this.seq) + (this.rollout ? countNaN(this.rollout) : 0);
-    this.hasMissing = missing > 0 || (this.feat ? countNaN(this.feat) > 0 : false);
+    this.hasMissing = countNaN(seq) + countNaN(arrays.rollout) + countNaN(arrays.feat_attn) > 0;
     const explained = Object.keys(header.nonfinite ?? {}); // the kernel's own warning says it
     const attentionNoted = ["seq_attn", "rollout", "feat_attn"].some((name) => explained.includes(name));
     if (this.hasMissing && !attentionNoted) {

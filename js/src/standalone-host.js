@@ -140,16 +140,23 @@ export async function renderWidget(module, model, el) {
   return definition.render({ model, el, experimental: { invoke: noKernel } });
 }
 
-/** Read the page, render the widget into #aw-view; a failure is shown in the page. */
-export async function boot(doc = document) {
+/**
+ * Read the page, render the widget into #aw-view; a failure is shown in the page.
+ * `module` is the widget's module when it is bundled with this host (the explorer's own
+ * page: one inline script, nothing to import); without it, the page's aw-esm text is imported.
+ */
+export async function boot(doc = document, module = null) {
   const el = doc.getElementById(PAGE.view);
   try {
-    const esm = doc.getElementById(PAGE.esm);
-    const source =
-      esm.dataset.encoding === "base64"
-        ? new TextDecoder().decode(decodeBase64(esm.textContent.trim()))
-        : esm.textContent;
-    const loading = importText(source); // the import starts before the state is decoded
+    let loading = module;
+    if (!loading) {
+      const esm = doc.getElementById(PAGE.esm);
+      const source =
+        esm.dataset.encoding === "base64"
+          ? new TextDecoder().decode(decodeBase64(esm.textContent.trim()))
+          : esm.textContent;
+      loading = importText(source); // the import starts before the state is decoded
+    }
     const model = createModel(readState(doc));
     await renderWidget(await loading, model, el);
     return model;

@@ -109,6 +109,7 @@
  * @property {string} dtype as the header names it
  * @property {number[]} shape
  * @property {Float32Array | Int32Array | Uint8Array} data
+ * @property {number} [nanCount] NaN weights of a log12 array, counted while it was decoded
  */
 
 /**

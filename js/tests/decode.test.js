@@ -58,6 +58,9 @@ describe("decodePack", () => {
       expect.closeTo(0.5, 3),
     ]);
     expect(seq[((1 * 2 + 1) * 3 + 2) * 3 + 0]).toBeNaN();
+    // NaN weights are counted while decoding, so the views need no pass of their own
+    expect(arrays.seq_attn.nanCount).toBe(Array.from(seq).filter(Number.isNaN).length);
+    expect(arrays.seq_attn.nanCount).toBeGreaterThan(0);
     expect(Array.from(arrays.feat_attn.data)).toEqual([
       0.5,
       0.25,

@@ -222,6 +222,15 @@ describe("rendering", () => {
     cleanup();
   });
 
+  it("boot renders a module bundled with it, with no aw-esm block to import", async () => {
+    document.body.innerHTML = `<div id="${PAGE.view}"></div>
+      <script type="application/json" id="${PAGE.state}">{"user": "u7"}</script>`;
+    const module = { default: { render: ({ model, el }) => el.append(`shown: ${model.get("user")}`) } };
+    const model = await boot(document, module);
+    expect(model.get("user")).toBe("u7");
+    expect(document.getElementById(PAGE.view).textContent).toBe("shown: u7");
+  });
+
   it("boot shows a failure in the page instead of a blank one", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     document.body.innerHTML = `<div id="${PAGE.view}"></div>

@@ -26,10 +26,9 @@ from explorer_page import (
 )
 
 import attnwidget as aw
-from attnwidget.widget.bundle import bundle
 from attnwidget.widget.payload import decode_archive, decode_pack
 from attnwidget.widget.snapshot import ExplorerSnapshot
-from attnwidget.widget.standalone import page_html, save_html, trait_state
+from attnwidget.widget.standalone import EXPLORER_HOST, page_html, save_html, trait_state
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -38,8 +37,9 @@ if TYPE_CHECKING:
 # (the pack is in the page): ~30 ms here at n <= 20, ~110 ms for the first one (cold code). The
 # bound leaves room for a loaded 2-core machine and fails a switch that waits for something.
 SWITCH_BOUND_MS = 1_000
-# Page weight beyond the packs (base64) and the widget's bundle (~145 KB minified): the host
-# (~3 KB), the JSON state and the markup. The html-manager page carried ~3.7 MB of scripts.
+# Page weight beyond the packs (base64) and the inline module (the widget's bundle, ~145 KB
+# minified, with the ~3 KB host): the JSON state and the markup. The html-manager page
+# carried ~3.7 MB of scripts.
 OVERHEAD_BOUND_BYTES = 20_000
 
 # Every draw of the sequence heatmap and every keydown/mousedown, on performance.now()'s clock.
@@ -109,10 +109,11 @@ def test_light_page_draws_offline_and_switches_users_by_keyboard_and_mouse(
     # none of the html-manager page's machinery is there
     assert page.evaluate("() => [typeof window.require, typeof window.define]") == ["undefined"] * 2
     text = export.read_text(encoding="utf-8")
-    bundle_text = bundle().read_text(encoding="utf-8")
-    assert f'<script type="text/plain" id="aw-esm">{bundle_text}</script>' in text
+    # the explorer's bundle and the host are one inline module: nothing to import
+    module = EXPLORER_HOST.read_text(encoding="utf-8")
+    assert f'<script type="module">{module}</script>' in text and 'id="aw-esm"' not in text
     archive = len(trait_state(text)["archive"])
-    assert len(text.encode()) - 4 / 3 * archive - len(bundle_text.encode()) < OVERHEAD_BOUND_BYTES
+    assert len(text.encode()) - 4 / 3 * archive - len(module.encode()) < OVERHEAD_BOUND_BYTES
 
     box, slider = root.locator("input.aw-user-input"), root.locator("input.aw-user-slider")
     users, recs, times = [box.input_value()], [rec_titles(root)], []
@@ -174,10 +175,10 @@ def test_text_that_could_end_a_script_stays_text(
     out = explorer.save_html(tmp_path / "nasty.html", users=["plain", odd_user])
 
     text = out.read_text(encoding="utf-8")
-    # state, archive, payload, bundle, host
-    assert text.lower().count("<script") == text.lower().count("</script") == 5
+    # state, archive, payload, the bundle with its host
+    assert text.lower().count("<script") == text.lower().count("</script") == 4
     open_page(page, out)
-    assert page.locator("script").count() == 5
+    assert page.locator("script").count() == 4
     root = widget_root(page)
     assert_heatmap_drawn(wait_drawn(root))
     assert root.locator("input.aw-user-input").input_value() == odd_user
