@@ -1,7 +1,7 @@
 // Binary packs and archives (layout in js/README.md) -> JSON header + typed arrays.
 // Arrays are decoded once; float16 goes through a 65536-entry lookup table since
 // Float16Array is not available everywhere, and 12-bit log codes (attention weights, see
-// attnwidget/widget/log12.py) through a 4096-entry one. Typed-array views assume a
+// attnwidget/widget/log12.py) through a 4096-entry one, a matrix at a time when first used. Typed-array views assume a
 // little-endian host, which every browser is.
 
 export class PackError extends Error {
@@ -146,28 +146,66 @@ function checkLog12(name, spec) {
   };
 }
 
-// Row maxima (float32), then two 12-bit codes in every three bytes; zeros above the
-// diagonal in the lower layout. One pass: each code is read, looked up and scaled where it
-// lands, and NaN codes are counted on the way (the views need to know if there are any).
-function readLog12(bytes, at, shape, { lower, rows, table }) {
-  const n = shape[shape.length - 1];
-  const scales = typedView(Float32Array, bytes, at, rows);
-  const b = bytes.subarray(at + 4 * rows);
-  const out = new Float32Array(rows * n);
-  let i = 0; // index of the next code
-  let nan = 0;
-  for (let r = 0; r < rows; r++) {
-    const m = scales[r];
-    const base = r * n;
-    const end = base + (lower ? (r % n) + 1 : n);
-    for (let k = base; k < end; k++, i++) {
-      const p = (i >> 1) * 3;
-      const code = i & 1 ? (b[p + 1] >> 4) | (b[p + 2] << 4) : b[p] | ((b[p + 1] & 15) << 8);
-      if (code === LOG12_NAN) nan++;
-      out[k] = m * table[code];
-    }
+/**
+ * A log12 array, decoded one matrix (its last two dimensions) at a time, when first asked
+ * for: a view shows one layer and head, so opening a pack decodes one of L x H matrices.
+ * Layout: row maxima (float32), then two 12-bit codes in every three bytes; the lower
+ * layout holds each row up to the diagonal (zeros above it). `data` decodes the rest.
+ */
+class Log12Array {
+  constructor(bytes, at, shape, { lower, rows, table }) {
+    this.dtype = "float32";
+    this.shape = shape;
+    const n = shape[shape.length - 1];
+    const perBlock = shape[shape.length - 2];
+    this.n = n;
+    this.lower = lower;
+    this.table = table;
+    this.rowsPerBlock = perBlock;
+    this.codesPerBlock = lower ? (n * (n + 1)) / 2 : perBlock * n;
+    this.scales = typedView(Float32Array, bytes, at, rows);
+    this.codes = bytes.subarray(at + 4 * rows);
+    this.values = new Float32Array(rows * n);
+    this.decoded = new Uint8Array(perBlock ? rows / perBlock : 0);
+    this.left = this.decoded.length;
+    this.nan = 0;
   }
-  return { data: out, nanCount: nan };
+
+  /** Matrix `index` (row-major over the leading dimensions) as a view into `data`. */
+  block(index) {
+    const size = this.rowsPerBlock * this.n;
+    if (!this.decoded[index]) {
+      const { n, lower, table, scales, codes: b, values: out } = this;
+      let i = index * this.codesPerBlock; // index of the block's first code
+      let nan = 0;
+      for (let r = index * this.rowsPerBlock, last = r + this.rowsPerBlock; r < last; r++) {
+        const m = scales[r];
+        const base = r * n;
+        const end = base + (lower ? (r % n) + 1 : n);
+        for (let k = base; k < end; k++, i++) {
+          const p = (i >> 1) * 3;
+          const code = i & 1 ? (b[p + 1] >> 4) | (b[p + 2] << 4) : b[p] | ((b[p + 1] & 15) << 8);
+          if (code === LOG12_NAN) nan++;
+          out[k] = m * table[code];
+        }
+      }
+      this.nan += nan;
+      this.decoded[index] = 1;
+      this.left--;
+    }
+    return this.values.subarray(index * size, (index + 1) * size);
+  }
+
+  /** Every value (decodes the matrices not decoded yet). */
+  get data() {
+    for (let index = 0; this.left > 0 && index < this.decoded.length; index++) this.block(index);
+    return this.values;
+  }
+
+  /** NaN weights (decodes every matrix). */
+  get nanCount() {
+    return this.data && this.nan;
+  }
 }
 
 function readArray(bytes, start, name, spec) {
@@ -186,7 +224,7 @@ function readArray(bytes, start, name, spec) {
     throw new PackError(`truncated pack: array "${name}" runs past the end of the data`);
   }
   let data;
-  if (log12) return { dtype: "float32", shape, ...readLog12(bytes, at, shape, log12) };
+  if (log12) return new Log12Array(bytes, at, shape, log12);
   if (dtype === "float16") {
     const bits = typedView(Uint16Array, bytes, at, count);
     const table = float16Table();

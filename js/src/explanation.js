@@ -4,7 +4,7 @@ import { PackError, decodePack } from "./decode.js";
 
 const asFloat = (a) => (a.data instanceof Float32Array ? a.data : Float32Array.from(a.data));
 
-/** NaN values of a decoded array (log12 arrays were counted while decoding). */
+/** NaN values of a decoded array (log12 arrays count them while decoding). */
 function countNaN(array) {
   if (!array) return 0;
   if (Number.isInteger(array.nanCount)) return array.nanCount;
@@ -19,8 +19,14 @@ function checkShape(name, array, expected) {
   if (array.shape.join() !== expected.join()) {
     throw new PackError(`array "${name}" has shape [${array.shape}], expected [${expected}]`);
   }
-  return asFloat(array);
+  return array;
 }
+
+/** Matrix `index` (size values) of an array: decoded on first use for a log12 one. */
+const blockOf = (array, index, size) =>
+  typeof array.block === "function" ? array.block(index) : asFloat(array).subarray(index * size, (index + 1) * size);
+
+const ATTENTION = ["seq_attn", "rollout", "feat_attn"];
 
 const label = (item, i) => String(item.title ?? item.id ?? `#${i}`);
 
@@ -102,14 +108,21 @@ export class Explanation {
     if (!(L >= 1 && H >= 1)) throw new PackError(`"seq_attn" needs at least one layer and head, got [${seq.shape}]`);
     this.L = L;
     this.H = H;
-    this.seq = checkShape("seq_attn", seq, [L, H, n, n]);
-    this.rollout = checkShape("rollout", arrays.rollout, [L, n, n]);
-    this.feat = checkShape("feat_attn", arrays.feat_attn, [n, this.fields.length]);
+    this.seqArray = checkShape("seq_attn", seq, [L, H, n, n]);
+    this.rolloutArray = checkShape("rollout", arrays.rollout, [L, n, n]);
+    this.hasRollout = !!this.rolloutArray;
+    const feat = checkShape("feat_attn", arrays.feat_attn, [n, this.fields.length]);
+    this.feat = feat && asFloat(feat);
     this.truncated = header.truncated ?? null;
     this.warnings = (header.warnings ?? []).map(String);
-    this.hasMissing = countNaN(seq) + countNaN(arrays.rollout) + countNaN(arrays.feat_attn) > 0;
-    const explained = Object.keys(header.nonfinite ?? {}); // the kernel's own warning says it
-    const attentionNoted = ["seq_attn", "rollout", "feat_attn"].some((name) => explained.includes(name));
+    // The kernel names every array with NaN in header.nonfinite (and warns): no need to
+    // decode them all to know. A pack without that list is counted.
+    const nonfinite = header.nonfinite;
+    const listed = nonfinite && typeof nonfinite === "object" ? Object.keys(nonfinite) : null;
+    const attentionNoted = !!listed && ATTENTION.some((name) => listed.includes(name));
+    this.hasMissing = listed
+      ? attentionNoted
+      : countNaN(seq) + countNaN(arrays.rollout) + countNaN(arrays.feat_attn) > 0;
     if (this.hasMissing && !attentionNoted) {
       this.warnings.push("Some attention weights are NaN: drawn grey and left out of the statistics.");
     }
@@ -118,6 +131,16 @@ export class Explanation {
     this.importance = readImportance(header.importance, arrays.importance, n, this.warnings);
     this.editable = header.editable === true;
     this.whatIf = readWhatIf(header.what_if);
+  }
+
+  /** All sequence attention, [L, H, n, n] (decodes every matrix of a log12 pack). */
+  get seq() {
+    return asFloat(this.seqArray);
+  }
+
+  /** Rollout [L, n, n], or null when the pack has none. */
+  get rollout() {
+    return this.rolloutArray && asFloat(this.rolloutArray);
   }
 
   /** Item ids of the history as strings, oldest first (what `history_edit` holds). */
@@ -143,7 +166,7 @@ export class Explanation {
     return {
       layer: clamp(layer, this.L),
       head: clamp(head, this.H),
-      layerMode: layerMode === "rollout" && this.rollout ? "rollout" : "layer",
+      layerMode: layerMode === "rollout" && this.hasRollout ? "rollout" : "layer",
       headMode: headMode === "mean" ? "mean" : "head",
     };
   }
@@ -152,10 +175,9 @@ export class Explanation {
   matrix(view) {
     const { layer, head, layerMode, headMode } = this.clampView(view);
     const nn = this.n * this.n;
-    if (layerMode === "rollout") return this.rollout.subarray(layer * nn, (layer + 1) * nn);
+    if (layerMode === "rollout") return blockOf(this.rolloutArray, layer, nn);
     if (headMode === "mean") return this.headMean(layer);
-    const at = (layer * this.H + head) * nn;
-    return this.seq.subarray(at, at + nn);
+    return blockOf(this.seqArray, layer * this.H + head, nn);
   }
 
   /** Mean over heads of one layer, skipping NaN (NaN only where every head is NaN). */
@@ -165,9 +187,9 @@ export class Explanation {
     const sum = new Float32Array(nn);
     const count = new Uint16Array(nn);
     for (let h = 0; h < this.H; h++) {
-      const base = (layer * this.H + h) * nn;
+      const values = blockOf(this.seqArray, layer * this.H + h, nn);
       for (let i = 0; i < nn; i++) {
-        const v = this.seq[base + i];
+        const v = values[i];
         if (!Number.isNaN(v)) {
           sum[i] += v;
           count[i]++;

@@ -110,6 +110,8 @@
  * @property {number[]} shape
  * @property {Float32Array | Int32Array | Uint8Array} data
  * @property {number} [nanCount] NaN weights of a log12 array, counted while it was decoded
+ * @property {(index: number) => Float32Array} [block] a log12 array's matrix `index` (over its
+ *   leading dimensions), decoded on first use; `data` decodes them all
  */
 
 /**

@@ -138,7 +138,7 @@ function render({ model, el }) {
       drawnKey = key;
       if (!rebuild) root.dataset.redrawMs = (performance.now() - t0).toFixed(2);
     }
-    controls.setView(view, { L: expl.L, H: expl.H, hasRollout: !!expl.rollout });
+    controls.setView(view, { L: expl.L, H: expl.H, hasRollout: expl.hasRollout });
   }
 
   function paintHighlights() {

@@ -77,6 +77,19 @@ describe("decodePack", () => {
     expect(arrays.importance.data[11]).toBeNaN();
   });
 
+  it("decodes a log12 matrix on first use, the same values as decoding it all", () => {
+    const bytes = new DataView(fixture("sample.pack").buffer);
+    const lazy = decodePack(bytes).arrays.seq_attn;
+    const all = decodePack(bytes).arrays.seq_attn.data;
+    const nn = 3 * 3;
+    expect(Array.from(lazy.block(3))).toEqual(Array.from(all.subarray(3 * nn, 4 * nn)));
+    expect(lazy.left).toBe(3); // only that matrix so far (of 2 x 2)
+    expect(Array.from(lazy.block(0))).toEqual(Array.from(all.subarray(0, nn)));
+    expect(Array.from(lazy.data)).toEqual(Array.from(all));
+    expect(lazy.left).toBe(0);
+    expect(lazy.block(3).buffer).toBe(lazy.data.buffer); // views, no copies
+  });
+
   it("views aligned data and copies unaligned data", () => {
     const pack = encodePack({ user: "a" }, { x: { dtype: "float32", shape: [2], values: [1.5, -2] } });
     const aligned = decodePack(pack).arrays.x.data;

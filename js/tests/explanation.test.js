@@ -22,6 +22,16 @@ function viewCasesPack() {
 }
 
 describe("Explanation", () => {
+  it("decodes only the matrices a view shows, and knows of NaN from the header", () => {
+    const e = Explanation.fromBytes(new DataView(fixture("sample.pack").buffer));
+    expect(e.header.nonfinite.seq_attn).toBeTruthy(); // the kernel lists the NaN it sent
+    expect(e.hasMissing).toBe(true);
+    const shown = e.matrix({ layer: 1, head: 0 });
+    expect(e.seqArray.left).toBe(e.L * e.H - 1);
+    expect(Array.from(shown)).toEqual(Array.from(e.seq.subarray(2 * e.n * e.n, 3 * e.n * e.n)));
+    expect(e.seqArray.left).toBe(0);
+  });
+
   it("selects a head, the head mean and the rollout", () => {
     const e = Explanation.fromBytes(makePack({ n: 4, L: 2, H: 3 }));
     expect([e.n, e.L, e.H]).toEqual([4, 2, 3]);
