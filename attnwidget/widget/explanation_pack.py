@@ -17,6 +17,7 @@ from ..explain import (
     default_method,
     disagreement_note,
 )
+from ..sources import FeatureOcclusion
 from . import log12
 from .payload import encode_pack, mark_nonfinite
 
@@ -26,6 +27,7 @@ ARRAY_LABELS = {
     "rollout": "The attention rollout",
     "feat_attn": "The feature attention",
     "importance": "The importance scores",
+    "feat_occlusion": "The feature occlusion scores",
 }
 """Readable names of the pack's arrays, for the header's warnings about non-finite values."""
 
@@ -116,12 +118,34 @@ def explanation_header(
             "user_agreement": mine,
             "note": disagreement_note(expl),
             "pending": [m for m in METHODS if not expl.has_importance(m)]
-            + (["agreement"] if agreement_pending and agreement is None else []),
+            + (["agreement"] if agreement_pending and agreement is None else [])
+            + (["feature_occlusion"] if _feature_occlusion_pending(expl) else []),
         },
         "editable": editable,
         "what_if": dict(what_if) if what_if else None,
         "warnings": list(expl.warnings),
     }
+
+
+def _feature_occlusion_pending(expl: Explanation) -> bool:
+    """The source can replace feature fields, and the explanation has not done it yet."""
+    fields = len(expl.field_names) > 1
+    return fields and isinstance(expl.source, FeatureOcclusion) and not _has_feature_occlusion(expl)
+
+
+def _has_feature_occlusion(expl: Explanation) -> bool:
+    return "feature_importance" in vars(expl)  # the cached property was computed
+
+
+def _feature_occlusion(expl: Explanation) -> np.ndarray | None:
+    """``[n, F - 1]`` score drops without each item's field, once computed (else None)."""
+    if not _has_feature_occlusion(expl):
+        return None
+    table = expl.feature_importance
+    columns = [f"occlusion:{name}" for name in expl.field_names[1:]]
+    if not columns or any(c not in table for c in columns):
+        return None
+    return table[columns].to_numpy(dtype=np.float32)
 
 
 def explanation_pack(
@@ -140,8 +164,10 @@ def explanation_pack(
 
     Only ``methods`` are computed for the pack (others already computed are included
     too); the rest are NaN and listed as ``importance.pending`` in the header, so a fast
-    first pack can be followed by a complete one. ``header_options`` go to
-    :func:`explanation_header`.
+    first pack can be followed by a complete one. The feature occlusion (``feat_occlusion``,
+    ``[n, F - 1]``, see :attr:`Explanation.feature_importance`) travels once it is computed,
+    and is listed as pending before that when the source can compute it.
+    ``header_options`` go to :func:`explanation_header`.
     """
     n = len(expl.history)
     for method in methods:
@@ -159,10 +185,12 @@ def explanation_pack(
         "feat_attn": feature.astype(np.float32),
         "importance": importance,
     }
+    if (drops := _feature_occlusion(expl)) is not None:
+        arrays["feat_occlusion"] = drops
     header, arrays = mark_nonfinite(
         explanation_header(expl, **header_options),
         arrays,
-        nan_markers=("importance",),
+        nan_markers=("importance", "feat_occlusion"),
         labels=ARRAY_LABELS,
     )
     return encode_pack(header, arrays, quantized=("seq_attn", "rollout"))

@@ -142,12 +142,15 @@ class ExplorerSession:
 
     # --- explanations -------------------------------------------------------------------
     def explanation(self, user: str) -> Explanation:
-        """The user's explanation with every method computed (cached)."""
+        """The user's explanation with every method and the feature occlusion computed
+        (cached)."""
         if (cached := self.cached(user)) is not None:
             return cached
         expl = self.explain(user)
         for method in METHODS:
             expl.method_importance(method)
+        if len(expl.field_names) > 1:
+            expl.feature_importance  # noqa: B018 (cached: the feature occlusion)
         self._remember(user, expl)
         return expl
 
@@ -324,6 +327,9 @@ class ExplorerSession:
                     return
                 view.expl.method_importance(method)
             give_way()
+            if number == self._shown_count and len(view.expl.field_names) > 1:
+                view.expl.feature_importance  # noqa: B018 (cached: the feature occlusion)
+                give_way()
             pack = self.pack(view.expl, **view.options)
         except Exception as err:  # shown in the widget, not lost in the thread
             with self._lock:

@@ -1,5 +1,6 @@
-// Sequential colour scale (viridis, 10 stops interpolated into a 256-entry lookup table)
-// and the colours shared by the views.
+// Sequential colour scale (viridis, 10 stops interpolated into a 256-entry lookup table), a
+// diverging one for signed values (score drops, differences: blue < 0 < red, white at 0), and
+// the colours shared by the views.
 
 // biome-ignore format: ten stops, five a row
 const VIRIDIS = [
@@ -18,11 +19,15 @@ export const WHY_CSS = "#c04f15";
 export const NEGATIVE_CSS = "#d62728";
 export const FIELD_CSS = ["#76b7b2", "#b07aa1", "#edc948", "#ff9da7", "#9c755f", "#59a14f", "#bab0ac"];
 
+// ColorBrewer RdBu, 9 classes, blue (negative) to red (positive)
+// biome-ignore format: nine stops
+const RDBU = ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"];
+
 const hex = (s) => [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
 
-/** 256 x RGB lookup table, index = round(255 * t). */
-export const LUT = (() => {
-  const stops = VIRIDIS.map(hex);
+/** 256 x RGB lookup table of a list of colour stops, index = round(255 * t). */
+function lookupTable(colours) {
+  const stops = colours.map(hex);
   const lut = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {
     const x = (i / 255) * (stops.length - 1);
@@ -31,7 +36,12 @@ export const LUT = (() => {
     for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(stops[k][c] * (1 - f) + stops[k + 1][c] * f);
   }
   return lut;
-})();
+}
+
+/** Viridis, 256 x RGB, index = round(255 * t). */
+export const LUT = lookupTable(VIRIDIS);
+/** Diverging RdBu, 256 x RGB: index 0 is -max, 127.5 is 0, 255 is +max. */
+export const DIVERGING_LUT = lookupTable(RDBU);
 
 /** [r, g, b] for t in [0, 1] (clamped); MISSING for NaN. */
 export function rgbAt(t) {
@@ -40,10 +50,14 @@ export function rgbAt(t) {
   return [LUT[i], LUT[i + 1], LUT[i + 2]];
 }
 
-/** CSS colour string for t in [0, 1]. */
-export function cssAt(t) {
-  const [r, g, b] = rgbAt(t);
-  return `rgb(${r},${g},${b})`;
+/** CSS colour string for t in [0, 1] (of the diverging scale, t = 0.5 is zero). */
+export function cssAt(t, lut = LUT) {
+  if (lut === LUT) {
+    const [r, g, b] = rgbAt(t);
+    return `rgb(${r},${g},${b})`;
+  }
+  const i = Math.round(Math.min(Math.max(t, 0), 1) * 255) * 3;
+  return `rgb(${lut[i]},${lut[i + 1]},${lut[i + 2]})`;
 }
 
 /** Largest finite value (0 when there is none). */
@@ -81,6 +95,28 @@ export function writePixels(values, cols, max, out, maskUpper = false, rowMax = 
       out[p] = LUT[k];
       out[p + 1] = LUT[k + 1];
       out[p + 2] = LUT[k + 2];
+    }
+    out[p + 3] = 255;
+  }
+}
+
+/**
+ * RGBA pixels of signed values on the diverging scale: -max blue, 0 white, +max red
+ * (beyond ±max clamped), NaN grey.
+ */
+export function writeDivergingPixels(values, max, out) {
+  const scale = max > 0 ? 127.5 / max : 0;
+  for (let i = 0, p = 0; i < values.length; i++, p += 4) {
+    const v = values[i];
+    if (Number.isNaN(v)) {
+      out[p] = MISSING[0];
+      out[p + 1] = MISSING[1];
+      out[p + 2] = MISSING[2];
+    } else {
+      const k = Math.round(Math.min(Math.max(127.5 + v * scale, 0), 255)) * 3;
+      out[p] = DIVERGING_LUT[k];
+      out[p + 1] = DIVERGING_LUT[k + 1];
+      out[p + 2] = DIVERGING_LUT[k + 2];
     }
     out[p + 3] = 255;
   }

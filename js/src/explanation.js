@@ -113,6 +113,9 @@ export class Explanation {
     this.hasRollout = !!this.rolloutArray;
     const feat = checkShape("feat_attn", arrays.feat_attn, [n, this.fields.length]);
     this.feat = feat && asFloat(feat);
+    // score drop when one field (not the item id) of one item is unknown: [n, fields - 1]
+    const occlusion = checkShape("feat_occlusion", arrays.feat_occlusion, [n, this.fields.length - 1]);
+    this.featOcclusion = occlusion && asFloat(occlusion);
     this.truncated = header.truncated ?? null;
     this.warnings = (header.warnings ?? []).map(String);
     // The kernel names every array with NaN in header.nonfinite (and warns): no need to
@@ -129,6 +132,7 @@ export class Explanation {
     this.means = new Array(L).fill(null);
     this.target = header.target ? { ...header.target, label: label(header.target, 0) } : null;
     this.importance = readImportance(header.importance, arrays.importance, n, this.warnings);
+    this.featOcclusionPending = !!this.importance?.pending.has("feature_occlusion");
     this.editable = header.editable === true;
     this.whatIf = readWhatIf(header.what_if);
   }

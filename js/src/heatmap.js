@@ -1,10 +1,10 @@
 // Canvas heatmap used by the sequence and feature views: cells through ImageData on a
 // rows x cols offscreen canvas scaled up with drawImage, labels, axis titles, a legend,
 // and an overlay canvas for linked highlights (so hovering never redraws the cells).
-import { MISSING_CSS, cssAt, writePixels } from "./colors.js";
+import { DIVERGING_LUT, LUT, MISSING_CSS, cssAt, writeDivergingPixels, writePixels } from "./colors.js";
 import { fmt, h, tooltip } from "./dom.js";
 import { gridMove, isActivate } from "./keys.js";
-import { chooseScale } from "./scale.js";
+import { chooseScale, divergingScale } from "./scale.js";
 
 const FONT = "11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const AXIS = 16; // band for an axis title
@@ -23,12 +23,13 @@ const MIN_LABEL_GAP = 12; // px between drawn labels; others are skipped (toolti
  * @param {(hit: { row: number | null, col: number | null } | null) => void} o.onHover hit = { row, col } (either may be null)
  * @param {(hit: { row: number | null, col: number | null }, shift: boolean) => void} o.onClick
  * @param {(row, col) => object} [o.keyTarget] key cell's {row, col} for keyboard focus
+ * @param {string} [o.legendName] what the colour legend measures (default "weight")
  *
  * Keyboard: the canvas is one tab stop; arrows (Page/Home/End) move a focused cell, shown
  * with a ring and the tooltip and announced to screen readers; Enter/Space = click,
  * Shift+Enter = shift-click.
  */
-export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHover, onClick }) {
+export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHover, onClick, legendName = "weight" }) {
   const name = `${rowAxis} by ${colAxis}`;
   const canvas = h("canvas", {
     class: className,
@@ -62,7 +63,8 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
   // colour scales of the matrices drawn (head/layer switching comes back to the same ones):
   // keyed by the values' buffer, then offset, shape and mode
   const scales = new WeakMap();
-  function scaleOf(values, rows, cols, causal) {
+  function scaleOf(values, rows, cols, causal, diverging) {
+    if (diverging) return divergingScale(values);
     const key = `${values.byteOffset}|${values.length}|${rows}|${cols}|${causal}|${scaleMode}`;
     let byKey = scales.get(values.buffer);
     if (!byKey) {
@@ -111,18 +113,19 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
 
   /**
    * Draw values (rows x cols, row-major) with cells of cellW x cellH CSS pixels.
-   * maskUpper leaves causally masked (zero, above-diagonal) cells transparent.
+   * maskUpper leaves causally masked (zero, above-diagonal) cells transparent; diverging
+   * draws signed values blue (< 0) to red (> 0) around a white 0.
    * Pass the same label arrays again to reuse the cached axes.
    */
   function draw(args) {
     lastArgs = args;
-    const { values, rows, cols, rowLabels, colLabels, cellW, cellH, maskUpper = false } = args;
+    const { values, rows, cols, rowLabels, colLabels, cellW, cellH, maskUpper = false, diverging = false } = args;
     const x0 = AXIS + ROW_LABELS;
     const mw = cols * cellW;
     const mh = rows * cellH;
     const width = Math.ceil(Math.max(x0 + mw + 12, x0 + 190));
     const height = Math.ceil(TOP + mh + 4 + COL_LABELS + AXIS + LEGEND);
-    const scale = scaleOf(values, rows, cols, maskUpper);
+    const scale = scaleOf(values, rows, cols, maskUpper, diverging);
     const max = scale.max;
     const hasMissing = values.some((v) => Number.isNaN(v));
     layout = { x0, y0: TOP, cellW, cellH, rows, cols, mw, mh, width, height, lower: maskUpper };
@@ -137,7 +140,8 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
         cells.height = rows;
         image = cells.getContext("2d").createImageData(cols, rows);
       }
-      writePixels(values, cols, max, image.data, maskUpper, scale.rowMax);
+      if (diverging) writeDivergingPixels(values, max, image.data);
+      else writePixels(values, cols, max, image.data, maskUpper, scale.rowMax);
       cells.getContext("2d").putImageData(image, 0, 0);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(cells, x0, TOP, mw, mh);
@@ -213,18 +217,24 @@ export function createHeatmap({ className, rowAxis, colAxis, tooltipLines, onHov
     const { x0 } = layout;
     const y = 8;
     const w = 120;
+    const diverging = scale.mode === "diverging";
     const grad = ctx.createLinearGradient(x0, 0, x0 + w, 0);
-    for (let i = 0; i <= 10; i++) grad.addColorStop(i / 10, cssAt(i / 10));
+    for (let i = 0; i <= 10; i++) grad.addColorStop(i / 10, cssAt(i / 10, diverging ? DIVERGING_LUT : LUT));
     ctx.fillStyle = grad;
     ctx.fillRect(x0, y, w, 8);
     ctx.fillStyle = fg;
     ctx.font = FONT;
     ctx.textBaseline = "top";
     ctx.textAlign = "left";
-    ctx.fillText("0", x0, y + 11);
+    ctx.fillText(diverging ? `−${fmt(scale.max)}` : "0", x0, y + 11);
+    if (diverging) {
+      ctx.textAlign = "center";
+      ctx.fillText("0", x0 + w / 2, y + 11);
+    }
     ctx.textAlign = "right";
-    ctx.fillText(scale.rowMax ? "row max" : `${fmt(scale.max)}${scale.clipped ? "+" : ""}`, x0 + w, y + 11);
-    ctx.fillText("weight", x0 - 6, y);
+    const top = diverging ? `+${fmt(scale.max)}` : `${fmt(scale.max)}${scale.clipped ? "+" : ""}`;
+    ctx.fillText(scale.rowMax ? "row max" : top, x0 + w, y + 11);
+    ctx.fillText(legendName, x0 - 6, y);
     ctx.textAlign = "left";
     ctx.fillText(scale.label, x0, y + 24);
     if (hasMissing) {

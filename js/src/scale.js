@@ -5,6 +5,16 @@
 import { fmt } from "./dom.js";
 
 export const SCALE_MODES = ["robust", "row", "max"];
+
+/** The symmetric scale of signed values: ±the largest finite |value|. */
+export function divergingScale(values) {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.abs(values[i]);
+    if (v > max && v !== Infinity) max = v;
+  }
+  return { mode: "diverging", max, rowMax: null, clipped: false, label: `colour: −${fmt(max)} to +${fmt(max)}` };
+}
 export const SCALE_NAMES = {
   robust: "robust (99th percentile)",
   row: "per row (each query's max)",

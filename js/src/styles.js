@@ -59,6 +59,9 @@ export const STYLES = `
   background: var(--aw-card); padding: 6px 8px 8px;
 }
 .attnwidget .aw-graph-card { grid-column: 1 / -1; }
+.attnwidget .aw-feat-pair { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
+.attnwidget .aw-subtitle { font-size: 11px; font-weight: 600; opacity: 0.8; margin: 0 0 2px; }
+.attnwidget .aw-featocc .aw-note { max-width: 320px; font-size: 11px; }
 .attnwidget.aw-edited .aw-grid { outline: 2px dashed #e8a33d; outline-offset: 3px; border-radius: 6px; }
 .attnwidget .aw-card-head { display: flex; align-items: baseline; gap: 8px; margin-bottom: 4px; }
 .attnwidget .aw-card-title { font-weight: 600; }

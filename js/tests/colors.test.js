@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { LUT, MISSING, cssAt, finiteMax, rgbAt, writePixels } from "../src/colors.js";
+import {
+  DIVERGING_LUT,
+  LUT,
+  MISSING,
+  cssAt,
+  finiteMax,
+  rgbAt,
+  writeDivergingPixels,
+  writePixels,
+} from "../src/colors.js";
+import { divergingScale } from "../src/scale.js";
 
 // WCAG relative luminance of an sRGB triple.
 const luminance = ([r, g, b]) => {
@@ -54,5 +64,32 @@ describe("writePixels", () => {
     const out = new Uint8ClampedArray(4);
     writePixels(Float32Array.from([0]), 1, 0, out);
     expect(Array.from(out)).toEqual([...rgbAt(0), 255]);
+  });
+});
+
+describe("diverging scale", () => {
+  it("draws negative blue, zero near white, positive red, NaN grey, clamped at ±max", () => {
+    const values = Float32Array.from([-2, 0, 2, NaN, 9]);
+    const scale = divergingScale(values);
+    expect(scale.max).toBe(9);
+    const out = new Uint8ClampedArray(20);
+    writeDivergingPixels(values, 2, out); // ±2: the 9 is clamped to +2's red
+    const px = (i) => Array.from(out.slice(i * 4, i * 4 + 3));
+    const [blue, white, red] = [px(0), px(1), px(2)];
+    expect(blue[2]).toBeGreaterThan(blue[0] + 100);
+    expect(red[0]).toBeGreaterThan(red[2] + 100);
+    expect(Math.min(...white)).toBeGreaterThan(230);
+    expect(px(3)).toEqual(MISSING);
+    expect(px(4)).toEqual(red);
+    expect(Array.from(out.filter((_, i) => i % 4 === 3))).toEqual([255, 255, 255, 255, 255]);
+    expect(cssAt(0, DIVERGING_LUT)).toBe(`rgb(${blue.join(",")})`);
+  });
+
+  it("labels a symmetric range and survives all-NaN or all-zero values", () => {
+    expect(divergingScale(Float32Array.from([-0.5, 0.25])).label).toBe("colour: −0.5 to +0.5");
+    expect(divergingScale(Float32Array.from([NaN, Infinity])).max).toBe(0);
+    const out = new Uint8ClampedArray(4);
+    writeDivergingPixels(Float32Array.from([0]), 0, out);
+    expect(Math.min(...out.slice(0, 3))).toBeGreaterThan(230);
   });
 });

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 SEQ = "canvas.aw-seq-heatmap"
 FEAT = "canvas.aw-feat-heatmap"
+FEAT_OCCLUSION = "canvas.aw-featocc-heatmap"
 
 # Pixels of a heatmap canvas. The canvas is transparent where nothing is drawn (the page shows
 # through); axis labels are grey text. A heatmap cell is an opaque, clearly coloured pixel (every

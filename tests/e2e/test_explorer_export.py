@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from explorer_page import (
     FEAT,
+    FEAT_OCCLUSION,
     SEQ,
     assert_heatmap_drawn,
     draw_count,
@@ -133,6 +134,12 @@ def test_export_draws_and_switches_users_offline(
     seq = wait_drawn(root)
     first = assert_heatmap_drawn(seq)
     assert_heatmap_drawn(root.locator(FEAT), min_cells_css_px=400)
+    # beside it, the score drop without each field of each item (signed: blue to red)
+    occlusion = root.locator(FEAT_OCCLUSION)
+    assert_heatmap_drawn(occlusion, min_cells_css_px=100)
+    occlusion.hover(position={"x": 140, "y": 12})
+    tip = visible_text(root, ".aw-featocc .aw-tooltip")
+    assert "score drop" in tip and any(f"{f}:" in tip for f in ("category", "brand", "price")), tip
     assert root.locator("svg.aw-graph circle").count() > 0, "the item–feature graph is empty"
     recs_first = rec_titles(root)
     assert len(recs_first) == 10

@@ -153,7 +153,7 @@ def test_the_explorer_shows_at_once_and_the_model_agreement_follows(trained, sho
     assert [p[0]["importance"]["pending"] for p in sent] == [[]]
 
 
-def test_a_new_user_draws_at_once_then_gets_gradient_and_occlusion(trained, shop):
+def test_a_new_user_draws_at_once_then_gets_gradient_occlusion_and_feature_occlusion(trained, shop):
     explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
     explorer.wait()
     sent = payloads_sent(explorer)
@@ -161,9 +161,14 @@ def test_a_new_user_draws_at_once_then_gets_gradient_and_occlusion(trained, shop
     explorer.wait()
     (fast, _), (full, arrays) = sent
     assert fast["user"] == full["user"] == shop.users[6]
-    assert fast["importance"]["pending"] == ["gradient", "occlusion"]  # no extra model pass
+    pending = ["gradient", "occlusion", "feature_occlusion"]
+    assert fast["importance"]["pending"] == pending  # no extra model pass
     assert full["importance"]["pending"] == []
     assert np.isfinite(arrays["importance"]).all()
+    # the score drop without each field of each item, as the explanation has it
+    expl = explorer.session.cached(shop.users[6])
+    drops = expl.feature_importance[[f"occlusion:{f}" for f in expl.field_names[1:]]]
+    np.testing.assert_allclose(arrays["feat_occlusion"], drops.to_numpy(), rtol=1e-6)
     assert explorer.status == ""
     sent.clear()
     explorer.user = shop.users[0]  # cached: one complete pack
@@ -183,7 +188,7 @@ def test_the_users_next_to_the_shown_one_are_explained_ahead(trained, shop):
     sent = payloads_sent(explorer)
     explorer.user = shop.users[11]
     assert explained == [] and sent[0][0]["user"] == shop.users[11]
-    assert sent[0][0]["importance"]["pending"] == ["gradient", "occlusion"]
+    assert sent[0][0]["importance"]["pending"] == ["gradient", "occlusion", "feature_occlusion"]
     del explorer.session.explain
     explorer.wait()
     assert sent[-1][0]["user"] == shop.users[11] and sent[-1][0]["importance"]["pending"] == []
