@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-CSS = STATIC / "widget.css" if (STATIC / "widget.css").is_file() else None
+# The views style themselves (js/src/styles.js); a widget.css, if a build makes one, is added.
+# "" when there is none: anywidget turns a None _css into the text "None".
+CSS: Path | str = STATIC / "widget.css" if (STATIC / "widget.css").is_file() else ""
 
 
 def bundle() -> Path:

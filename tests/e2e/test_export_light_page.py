@@ -112,6 +112,7 @@ def test_light_page_draws_offline_and_switches_users_by_keyboard_and_mouse(
     # the explorer's bundle and the host are one inline module: nothing to import
     module = EXPLORER_HOST.read_text(encoding="utf-8")
     assert f'<script type="module">{module}</script>' in text and 'id="aw-esm"' not in text
+    assert "<style>None</style>" not in text  # no stray CSS block
     archive = len(trait_state(text)["archive"])
     assert len(text.encode()) - 4 / 3 * archive - len(module.encode()) < OVERHEAD_BOUND_BYTES
 
