@@ -38,7 +38,7 @@ from .explain import (
     write_explanations,
 )
 from .models import SASRec, SASRecConfig, fit
-from .widget import AttentionExplorer, Dashboard, save_html
+from .widget import AttentionExplorer, CompareExplorer, Dashboard, save_html
 
 __version__ = "0.1.0"
 
@@ -52,6 +52,7 @@ __all__ = [
     "AttnWidgetError",
     "Catalog",
     "CheckpointError",
+    "CompareExplorer",
     "Counterfactual",
     "Dashboard",
     "DataError",

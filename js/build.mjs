@@ -22,6 +22,16 @@ await build({
   outfile: join(out, "widget.js"),
   logLevel: "warning",
 });
+// CompareExplorer's module (attnwidget/widget/compare.py).
+await build({
+  entryPoints: [join(here, "src", "compare.js")],
+  bundle: true,
+  format: "esm",
+  minify: true,
+  define: { "define.amd": "false" },
+  outfile: join(out, "compare.js"),
+  logLevel: "warning",
+});
 // The page inlines this one as a <script type="module">: it only has to call boot().
 await build({
   stdin: { contents: 'import { boot } from "./standalone-host.js";\nboot();\n', resolveDir: join(here, "src") },

@@ -11,6 +11,7 @@ from .attention_metrics import (
 )
 from .batch import explain_users
 from .batch_parquet import read_explanations, write_explanations
+from .compare import attention_difference, compare_recommendations
 from .counterfactual import Counterfactual, find_counterfactual
 from .explanation import Explanation, explain, explain_history, explain_indices
 from .faithfulness import Agreement, eraser_scores, kendall_tau, top1_agreement
@@ -31,7 +32,9 @@ __all__ = [
     "FeatureEdit",
     "FeatureWhatIf",
     "Reason",
+    "attention_difference",
     "attention_rollout",
+    "compare_recommendations",
     "default_method",
     "disagreement_note",
     "distribution_stats",

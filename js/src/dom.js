@@ -47,7 +47,8 @@ export const exportName = (what, format) => `Download the ${what} as ${format}`;
  */
 export function card(title, { className = "", exportLabel, exportWhat, onExport } = {}) {
   const sub = h("span", { class: "aw-sub" });
-  const head = h("div", { class: "aw-card-head" }, h("span", { class: "aw-card-title", text: title }), sub);
+  const titleEl = h("span", { class: "aw-card-title", text: title });
+  const head = h("div", { class: "aw-card-head" }, titleEl, sub);
   if (onExport) {
     const label = exportName(exportWhat ?? title.toLowerCase(), exportLabel);
     const button = h("button", {
@@ -62,7 +63,7 @@ export function card(title, { className = "", exportLabel, exportWhat, onExport 
   }
   const body = h("div", { class: "aw-card-body" });
   const el = h("section", { class: `aw-card ${className}`.trim() }, head, body);
-  return { el, body, sub };
+  return { el, body, sub, title: titleEl };
 }
 
 /** Tooltip box inside `parent` (position: relative); show(lines, x, y) / hide(). */

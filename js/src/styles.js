@@ -59,6 +59,8 @@ export const STYLES = `
   background: var(--aw-card); padding: 6px 8px 8px;
 }
 .attnwidget .aw-graph-card { grid-column: 1 / -1; }
+.attnwidget .aw-rec-only { background: rgba(232, 163, 61, 0.12); }
+.attnwidget .aw-compare-diff-card { margin-top: 8px; }
 .attnwidget .aw-feat-pair { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
 .attnwidget .aw-subtitle { font-size: 11px; font-weight: 600; opacity: 0.8; margin: 0 0 2px; }
 .attnwidget .aw-featocc .aw-note { max-width: 320px; font-size: 11px; }
