@@ -13,6 +13,9 @@ from ..data.features import UNKNOWN
 from ..models import SASRec
 from .base import SourceOutput, model_lock
 
+FEATURE_OCCLUSION_CHUNK = 16
+"""Feature-occlusion variants per forward pass (and per hold of the model's lock)."""
+
 
 class SASRecSource:
     """Reads scores and attention straight from :class:`~attnwidget.SASRec`'s forward pass.
@@ -109,20 +112,25 @@ class SASRecSource:
         """``[n, F]`` drop of the target's score when one field of one item becomes "unknown".
 
         Column ``f`` is the feature field ``f`` (the item id is not a replaceable field).
+        The ``n × F`` variants run ``FEATURE_OCCLUSION_CHUNK`` at a time, each chunk holding
+        the model's lock on its own, so a kernel answer waits for one chunk at most.
         """
-        with self._evaluating() as model, torch.no_grad():
+        with self._evaluating() as model:
             n, n_fields = len(history), model.item_features.shape[1]
             if n_fields == 0:
                 return np.zeros((n, 0))
             batch = model.pad([history])
             edited = self._features(batch)
             base = model.item_features[batch] if edited is None else edited
-            variants = [base]
-            for i in range(n):
-                for f in range(n_fields):
-                    changed = base.clone()
-                    changed[0, i, f] = UNKNOWN
-                    variants.append(changed)
-            out = model(batch.expand(len(variants), -1), torch.cat(variants), need_weights=False)
-            scores = out.scores[:, target].double()
-        return (scores[0] - scores[1:]).cpu().numpy().reshape(n, n_fields)
+        cells = [(i, f) for i in range(n) for f in range(n_fields)]
+        scores = []
+        for start in range(-1, len(cells), FEATURE_OCCLUSION_CHUNK):  # -1: the unedited history
+            chunk = cells[max(start, 0) : start + FEATURE_OCCLUSION_CHUNK]
+            variants = base.expand(len(chunk) + (start < 0), -1, -1).clone()
+            for row, (i, f) in enumerate(chunk, start=int(start < 0)):
+                variants[row, i, f] = UNKNOWN
+            with self._evaluating() as model, torch.no_grad():
+                out = model(batch.expand(len(variants), -1), variants, need_weights=False)
+                scores.append(out.scores[:, target].double().cpu())
+        flat = torch.cat(scores)
+        return (flat[0] - flat[1:]).numpy().reshape(n, n_fields)
