@@ -12,7 +12,13 @@ import pandas as pd
 
 from ..checks import check_bool, check_int
 from ..data import Catalog, Dataset
-from ..errors import ArgumentTypeError, ArgumentValueError, DataError, UnknownItemError
+from ..errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    AttnWidgetError,
+    DataError,
+    UnknownItemError,
+)
 from ..histories import dense_history, encode_history
 from ..ranking import nothing_to_recommend, top_k, unrankable_count
 from ..sources import AttentionSource, SourceOutput, as_source
@@ -203,6 +209,27 @@ class Explanation:
         return find_counterfactual(
             self, item, k=k, max_size=max_size, exhaustive_limit=exhaustive_limit
         )
+
+    @cached_property
+    def top_reasons(self) -> list[Reason]:
+        """:meth:`reasons` of the first ``REASONS_SHOWN`` recommendations (computed once:
+        the explorer shows them under its recommendations); empty when they cannot be
+        made (e.g. no recommendation)."""
+        items = [self.catalog.item_id(int(i)) for i in self.recommendations[:REASONS_SHOWN]]
+        try:
+            return self.reasons(items) if items else []
+        except AttnWidgetError:
+            return []
+
+    @cached_property
+    def target_counterfactual(self) -> Counterfactual | None:
+        """:meth:`counterfactual` of the explained item (computed once: the explorer's why
+        panel offers it as a what-if edit); ``None`` when no search can be made (too few
+        rankable items for the top-k, a target outside the top-k, NaN scores)."""
+        try:
+            return self.counterfactual()
+        except AttnWidgetError:
+            return None
 
     def what_would_add(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,8 +14,9 @@ from ..data.features import UNKNOWN
 from ..models import SASRec
 from .base import SourceOutput, model_lock
 
-FEATURE_OCCLUSION_CHUNK = 16
-"""Feature-occlusion variants per forward pass (and per hold of the model's lock)."""
+LOCK_CHUNK = 16
+"""Histories scored per hold of the model's lock (so a kernel answer waits for one chunk at
+most while background work scores hundreds of variants)."""
 
 
 class SASRecSource:
@@ -81,15 +83,31 @@ class SASRecSource:
         )
 
     def score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        """Scores only (no attention kept), e.g. for occlusion."""
-        with model_lock(self.model):
-            return self.model.score(histories, item_features=self._item_features)
+        """Scores only (no attention kept), e.g. for occlusion; ``LOCK_CHUNK`` histories per
+        hold of the model's lock."""
+        return self._chunked(
+            histories, lambda chunk: self.model.score(chunk, item_features=self._item_features)
+        )
 
     def score_items(self, histories: Sequence[np.ndarray], items: Sequence[int]) -> np.ndarray:
         """``[len(histories), len(items)]`` scores of the given items only (see
-        :meth:`SASRec.score_items <attnwidget.SASRec.score_items>`), e.g. for occlusion."""
-        with model_lock(self.model):
-            return self.model.score_items(histories, items, item_features=self._item_features)
+        :meth:`SASRec.score_items <attnwidget.SASRec.score_items>`), e.g. for occlusion;
+        ``LOCK_CHUNK`` histories per hold of the model's lock."""
+        features = self._item_features
+        return self._chunked(
+            histories, lambda chunk: self.model.score_items(chunk, items, item_features=features)
+        )
+
+    def _chunked(self, histories: Sequence[np.ndarray], score: Any) -> np.ndarray:
+        histories = list(histories)
+        if len(histories) <= LOCK_CHUNK:
+            with model_lock(self.model):
+                return score(histories)
+        parts = []
+        for start in range(0, len(histories), LOCK_CHUNK):
+            with model_lock(self.model):
+                parts.append(np.asarray(score(histories[start : start + LOCK_CHUNK])))
+        return np.concatenate(parts)
 
     def attention_gradients(
         self, history: np.ndarray, target: int
@@ -112,7 +130,7 @@ class SASRecSource:
         """``[n, F]`` drop of the target's score when one field of one item becomes "unknown".
 
         Column ``f`` is the feature field ``f`` (the item id is not a replaceable field).
-        The ``n × F`` variants run ``FEATURE_OCCLUSION_CHUNK`` at a time, each chunk holding
+        The ``n × F`` variants run ``LOCK_CHUNK`` at a time, each chunk holding
         the model's lock on its own, so a kernel answer waits for one chunk at most.
         """
         with self._evaluating() as model:
@@ -124,8 +142,8 @@ class SASRecSource:
             base = model.item_features[batch] if edited is None else edited
         cells = [(i, f) for i in range(n) for f in range(n_fields)]
         scores = []
-        for start in range(-1, len(cells), FEATURE_OCCLUSION_CHUNK):  # -1: the unedited history
-            chunk = cells[max(start, 0) : start + FEATURE_OCCLUSION_CHUNK]
+        for start in range(-1, len(cells), LOCK_CHUNK):  # -1: the unedited history
+            chunk = cells[max(start, 0) : start + LOCK_CHUNK]
             variants = base.expand(len(chunk) + (start < 0), -1, -1).clone()
             for row, (i, f) in enumerate(chunk, start=int(start < 0)):
                 variants[row, i, f] = UNKNOWN

@@ -17,7 +17,9 @@ from ..explain import (
     default_method,
     disagreement_note,
 )
-from ..sources import FeatureOcclusion
+from ..explain.counterfactual import Counterfactual
+from ..explain.reasons import Reason
+from ..sources import FeatureOcclusion, can_rerun
 from . import log12
 from .payload import encode_pack, mark_nonfinite
 
@@ -119,11 +121,64 @@ def explanation_header(
             "note": disagreement_note(expl),
             "pending": [m for m in METHODS if not expl.has_importance(m)]
             + (["agreement"] if agreement_pending and agreement is None else [])
-            + (["feature_occlusion"] if _feature_occlusion_pending(expl) else []),
+            + (["feature_occlusion"] if _feature_occlusion_pending(expl) else [])
+            + [part for part in ("reasons", "counterfactual") if _pending(expl, part)],
         },
         "editable": editable,
         "what_if": dict(what_if) if what_if else None,
+        "reasons": _reasons(expl),
+        "counterfactual": _counterfactual(expl),
         "warnings": list(expl.warnings),
+    }
+
+
+_COMPUTED = {"reasons": "top_reasons", "counterfactual": "target_counterfactual"}
+
+
+def _pending(expl: Explanation, part: str) -> bool:
+    """The model can re-run histories (of more than one item), and ``part`` is not
+    computed yet."""
+    rerun = can_rerun(expl.source) and len(expl.history) > 1
+    return rerun and _COMPUTED[part] not in vars(expl)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _reason(reason: Reason) -> dict[str, Any]:
+    return {
+        "text": reason.text,
+        "key": reason.key,
+        "parts": [[kind, text] for kind, text in reason.parts],
+        "evidence": [str(i) for i in reason.evidence_ids],
+        "score_drop": _finite(reason.score_drop),
+        "method": reason.method,
+    }
+
+
+def _reasons(expl: Explanation) -> list[dict[str, Any] | None]:
+    """One entry per recommendation: its reason once computed (the first few), else null."""
+    found = vars(expl).get("top_reasons") or []
+    by_item = {str(r.item): _reason(r) for r in found}
+    return [by_item.get(str(expl.catalog.item_id(int(i)))) for i in expl.recommendations]
+
+
+def _counterfactual(expl: Explanation) -> dict[str, Any] | None:
+    """The explained item's verified counterfactual, once computed (else null)."""
+    found: Counterfactual | None = vars(expl).get("target_counterfactual")
+    if found is None:
+        return None
+    removed = zip(found.positions, found.item_ids, found.titles, strict=True)
+    return {
+        "found": found.found,
+        "k": found.k,
+        "removed": [{"position": p, "id": str(i), "title": t} for p, i, t in removed],
+        "rank_before": found.rank_before,
+        "rank_after": found.rank_after,
+        "exhaustive": found.exhaustive,
+        "message": found.message,
+        "edited_history": [str(i) for i in found.edited_history],
     }
 
 

@@ -142,15 +142,15 @@ class ExplorerSession:
 
     # --- explanations -------------------------------------------------------------------
     def explanation(self, user: str) -> Explanation:
-        """The user's explanation with every method and the feature occlusion computed
-        (cached)."""
+        """The user's explanation with every method, the feature occlusion, the reasons and
+        the counterfactual computed (cached)."""
         if (cached := self.cached(user)) is not None:
             return cached
         expl = self.explain(user)
         for method in METHODS:
             expl.method_importance(method)
-        if len(expl.field_names) > 1:
-            expl.feature_importance  # noqa: B018 (cached: the feature occlusion)
+        for step in _extras(expl):
+            step()
         self._remember(user, expl)
         return expl
 
@@ -327,8 +327,10 @@ class ExplorerSession:
                     return
                 view.expl.method_importance(method)
             give_way()
-            if number == self._shown_count and len(view.expl.field_names) > 1:
-                view.expl.feature_importance  # noqa: B018 (cached: the feature occlusion)
+            for step in _extras(view.expl):  # feature occlusion, reasons, counterfactual
+                if number != self._shown_count:
+                    return
+                step()
                 give_way()
             pack = self.pack(view.expl, **view.options)
         except Exception as err:  # shown in the widget, not lost in the thread
@@ -420,3 +422,15 @@ class ExplorerSession:
 def _cut(text: str, size: int) -> str:
     """``text`` cut to ``size`` characters, the last one an ellipsis when cut."""
     return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _extras(expl: Explanation) -> list[Callable[[], object]]:
+    """What the complete pack adds after the importance methods, each a model run: the
+    feature occlusion (a catalogue with feature fields), the shopper reasons and the
+    counterfactual (a model that can re-run histories)."""
+    steps: list[Callable[[], object]] = []
+    if len(expl.field_names) > 1:
+        steps.append(lambda: expl.feature_importance)
+    if can_rerun(expl.source) and len(expl.history) > 1:
+        steps += [lambda: expl.top_reasons, lambda: expl.target_counterfactual]
+    return steps

@@ -77,6 +77,34 @@ function readImportance(info, array, n, warnings) {
 
 const asItems = (list) => (Array.isArray(list) ? list : []).map((item, i) => ({ ...item, label: label(item, i) }));
 
+/** A recommendation's reason: its sentence as [kind, text] parts (set as text, never markup). */
+function readReason(reason) {
+  if (!reason || typeof reason !== "object" || !Array.isArray(reason.parts)) return null;
+  const parts = reason.parts
+    .filter((p) => Array.isArray(p) && p.length === 2)
+    .map(([kind, text]) => [String(kind), String(text)]);
+  return { text: String(reason.text ?? parts.map((p) => p[1]).join("")), parts, scoreDrop: finite(reason.score_drop) };
+}
+
+/** The explained item's verified counterfactual (null while not computed). */
+function readCounterfactual(cf) {
+  if (!cf || typeof cf !== "object") return null;
+  const list = (v) => (Array.isArray(v) ? v : []);
+  return {
+    found: cf.found === true,
+    removed: list(cf.removed).map((r) => ({
+      position: r?.position,
+      id: String(r?.id),
+      title: String(r?.title ?? r?.id),
+    })),
+    rankBefore: finite(cf.rank_before),
+    rankAfter: finite(cf.rank_after),
+    exhaustive: cf.exhaustive === true,
+    message: String(cf.message ?? ""),
+    editedHistory: list(cf.edited_history).map(String),
+  };
+}
+
 /** @param {import("./types.js").WhatIf | null} what */
 function readWhatIf(what) {
   if (!what || typeof what !== "object") return null;
@@ -134,6 +162,8 @@ export class Explanation {
     this.importance = readImportance(header.importance, arrays.importance, n, this.warnings);
     this.featOcclusionPending = !!this.importance?.pending.has("feature_occlusion");
     this.editable = header.editable === true;
+    this.reasons = this.recs.map((_, rank) => readReason(header.reasons?.[rank]));
+    this.counterfactual = readCounterfactual(header.counterfactual);
     this.whatIf = readWhatIf(header.what_if);
   }
 

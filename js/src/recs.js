@@ -33,7 +33,15 @@ export function createRecsView(links) {
     downloadBlob(csvBlob(table), `recommendations-${expl.user}.csv`);
   }
 
+  /** The shopper's sentence under a recommendation: its parts set as text, titles in italics. */
+  function reasonLine(reason) {
+    const line = h("div", { class: "aw-rec-reason", title: reason.text });
+    for (const [kind, text] of reason.parts) line.append(kind === "text" ? text : h("em", { text }));
+    return line;
+  }
+
   function row(rec, rank, entered) {
+    const reason = expl.reasons[rank];
     const target = { kind: "rec", rank };
     const chips = featureValues(rec).map(([field, value]) => {
       const chip = h("span", { class: "aw-chip", text: `${field}: ${value}` });
@@ -53,6 +61,7 @@ export function createRecsView(links) {
         "div",
         { class: "aw-rec-main" },
         h("div", { class: "aw-rec-title", title: rec.label, text: rec.label }),
+        ...(reason ? [reasonLine(reason)] : []),
         h(
           "div",
           { class: "aw-rec-feats" },

@@ -59,6 +59,10 @@ export const STYLES = `
   background: var(--aw-card); padding: 6px 8px 8px;
 }
 .attnwidget .aw-graph-card { grid-column: 1 / -1; }
+.attnwidget .aw-rec-reason { font-size: 11px; opacity: 0.85; margin: 1px 0 2px; overflow-wrap: anywhere; }
+.attnwidget .aw-counterfactual { margin: 4px 0; overflow-wrap: anywhere; }
+.attnwidget .aw-cf-label { font-weight: 600; }
+.attnwidget .aw-cf-apply { margin-left: 4px; }
 .attnwidget .aw-rec-only { background: rgba(232, 163, 61, 0.12); }
 .attnwidget .aw-compare-diff-card { margin-top: 8px; }
 .attnwidget .aw-feat-pair { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }

@@ -56,6 +56,36 @@
  */
 
 /**
+ * @typedef {object} Reason Why a recommendation is made, in a sentence a shopper can read.
+ * @property {string} text the sentence (plain text)
+ * @property {string} key which template (one_item, two_items, feature, taste, unexplained)
+ * @property {string[][]} parts [kind, text] pieces ("text", "item", "value", "field")
+ * @property {string[]} evidence ids of the cited purchases
+ * @property {number | null} score_drop the evidence: the score's drop without them
+ * @property {string} method the importance method that chose them
+ */
+
+/**
+ * @typedef {object} RemovedItem One purchase a counterfactual leaves out.
+ * @property {number} position 0 = oldest
+ * @property {string} id
+ * @property {string} title
+ */
+
+/**
+ * @typedef {object} Counterfactual The smallest set of purchases whose removal takes the
+ *   explained item out of the top k, verified by re-scoring the edited history.
+ * @property {boolean} found
+ * @property {number} k
+ * @property {RemovedItem[]} removed
+ * @property {number} rank_before
+ * @property {number} rank_after
+ * @property {boolean} exhaustive every smaller set was scored (the size is minimal)
+ * @property {string} message one sentence saying the above
+ * @property {string[]} edited_history the history without them (a what-if edit)
+ */
+
+/**
  * @typedef {object} Truncated A history cut to the model's max_len.
  * @property {number} total
  * @property {number} shown
@@ -98,6 +128,8 @@
  * @property {Importance} importance
  * @property {boolean} editable whether what-if edits can be sent
  * @property {WhatIf | null} what_if
+ * @property {(Reason | null)[]} reasons per recommendation, once computed (the first few)
+ * @property {Counterfactual | null} counterfactual the explained item's, once computed
  * @property {string[]} warnings
  * @property {Record<string, NonFinite>} nonfinite array name -> counts
  * @property {Timing} [timing]

@@ -87,7 +87,8 @@ export function barLayout(values) {
 
 /**
  * @param links shared highlight state
- * @param {{ onMethod(method), onRemove(pos) }} on user actions
+ * @param {{ onMethod(method), onRemove(pos), onApply?(ids) }} on user actions (onApply: try
+ *   a history, e.g. the counterfactual's, as a what-if edit)
  */
 export function createWhyView(links, on) {
   let expl = null;
@@ -112,7 +113,19 @@ export function createWhyView(links, on) {
     h("label", { class: "aw-control" }, h("span", { class: "aw-control-name", text: "Importance by" }), select),
     info,
   );
-  const head = h("div", { class: "aw-why-head" }, controls, agreement, note, top);
+  // "What would change it?": the verified counterfactual, one click from a what-if edit
+  const cfText = h("span", { class: "aw-cf-text" });
+  const cfApply = h("button", { class: "aw-cf-apply", type: "button", text: "Try it" });
+  const counterfactual = h(
+    "div",
+    { class: "aw-counterfactual", hidden: true },
+    h("span", { class: "aw-cf-label", text: "What would change it? " }),
+    cfText,
+    cfApply,
+  );
+  let cfHistory = null;
+  cfApply.addEventListener("click", () => cfHistory && on.onApply?.(cfHistory));
+  const head = h("div", { class: "aw-why-head" }, controls, agreement, note, top, counterfactual);
   const view = card("Why this recommendation", { className: "aw-why" });
   view.body.append(absent, head, list, missing);
 
@@ -217,6 +230,28 @@ export function createWhyView(links, on) {
     select.value = method;
   }
 
+  function showCounterfactual(e) {
+    const cf = e.counterfactual;
+    const pending = e.importance?.pending.has("counterfactual");
+    counterfactual.hidden = !cf && !pending;
+    cfHistory = cf?.found ? cf.editedHistory : null;
+    cfApply.hidden = !cfHistory || !e.editable;
+    cfApply.disabled = busy;
+    if (!cf) {
+      cfText.textContent = pending ? "computing…" : "";
+      return;
+    }
+    const target = e.target?.label ?? "it";
+    if (!cf.found) {
+      cfText.textContent = cf.message;
+      return;
+    }
+    const names = cf.removed.map((r) => `'${r.title}'`);
+    const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+    cfText.textContent = `without ${list}, ${target} drops from #${cf.rankBefore} to #${cf.rankAfter} (checked by re-scoring${cf.exhaustive ? "; no smaller set does it" : ""}). `;
+    cfApply.setAttribute("aria-label", `Try the history without ${list} as a what-if edit`);
+  }
+
   return {
     el: view.el,
     setExplanation(e) {
@@ -245,6 +280,7 @@ export function createWhyView(links, on) {
       );
       note.textContent = imp.note ?? "";
       note.hidden = !imp.note;
+      showCounterfactual(e);
     },
     /** Show `wanted` (falls back to the pack's default); returns the method shown. */
     setMethod(wanted) {
@@ -256,9 +292,10 @@ export function createWhyView(links, on) {
       }
       return method;
     },
-    /** While an edit is on its way to the kernel the remove buttons are off. */
+    /** While an edit is on its way to the kernel the remove and try buttons are off. */
     setBusy(value) {
       busy = value;
+      cfApply.disabled = value;
       if (expl) updateRemoveButtons();
     },
     highlight(lit, selection) {

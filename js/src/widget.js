@@ -82,7 +82,11 @@ function render({ model, el }) {
   const bars = createBarsView(links);
   const recs = createRecsView(links);
   const graph = createGraphView(links);
-  const why = createWhyView(links, { onMethod: guard(chooseMethod), onRemove: guard(removeItem) });
+  const why = createWhyView(links, {
+    onMethod: guard(chooseMethod),
+    onRemove: guard(removeItem),
+    onApply: guard(editHistory),
+  });
   const whatIf = createWhatIf(links, { onSearch: guard(search), onAdd: guard(addItem), onReset: guard(resetHistory) });
   const views = [seq, feat, bars, recs, why, whatIf, graph];
 

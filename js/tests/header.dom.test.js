@@ -63,6 +63,13 @@ const SHOWS = {
       texts(el, ".aw-entered li").join() === "Cap" &&
       texts(el, ".aw-left li").join() === "SD card",
   },
+  reasons: (el) =>
+    texts(el, ".aw-rec-reason")[0] === "Because you bought <img src=x onerror=alert(1)>" &&
+    el.querySelector(".aw-rec-reason em").textContent === "<img src=x onerror=alert(1)>" &&
+    texts(el, ".aw-rec-reason")[1] === "Because you bought Lens and Tripod",
+  counterfactual: (el) =>
+    el.querySelector(".aw-cf-text").textContent.startsWith("without 'Lens', Camera bag drops from #1 to #3") &&
+    !el.querySelector(".aw-cf-apply").hidden,
   warnings: (el) => texts(el, ".aw-warnings li").some((w) => w.includes("not finite numbers")),
   nonfinite: (el) => texts(el, ".aw-warnings li").length === readHeader(fixture("sample.pack")).warnings.length,
   timing: (el) => el.querySelector(".attnwidget").dataset.kernelMs === "12.5",

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { Explanation } from "../src/explanation.js";
 import { serializeSvg } from "../src/export.js";
 import { mount, view } from "./harness.js";
-import { encodeArchive, makePack } from "./helpers.js";
+import { encodeArchive, fixture, makePack } from "./helpers.js";
 
 const drawCount = (el, sel = "canvas.aw-seq-heatmap") => Number(el.querySelector(sel).dataset.drawCount);
 
@@ -34,6 +34,19 @@ describe("AttentionExplorer front end", () => {
     expect(el.querySelector(".aw-warnings").textContent).toContain("NaN");
     expect(drawCount(el)).toBe(1);
     expect(drawCount(el, "canvas.aw-feat-heatmap")).toBe(1);
+  });
+
+  it("tries the counterfactual as a what-if edit with one click, and says while it is computed", () => {
+    const { el, model } = mount({ payload: view(fixture("sample.pack")) });
+    const apply = el.querySelector(".aw-cf-apply");
+    expect(apply.hidden).toBe(false);
+    apply.click();
+    expect(model.get("history_edit")).toEqual(["i1", "i2"]); // the history without 'Lens'
+    expect(apply.disabled).toBe(true); // until the kernel answers
+    const pending = mount({ payload: view(fixture("what-if.pack")) }).el;
+    expect(pending.querySelector(".aw-cf-text").textContent).toBe("computing…");
+    expect(pending.querySelector(".aw-cf-apply").hidden).toBe(true);
+    expect(pending.querySelectorAll(".aw-rec-reason")).toHaveLength(0); // not computed yet
   });
 
   it("exports the graph as standalone SVG with escaped text", () => {

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import Locator
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Route
@@ -213,18 +214,23 @@ def blocked_requests(page: Page) -> list[str]:
 
 @pytest.fixture
 def screenshot(page: Page) -> Callable[..., Path]:
-    """``screenshot(name, target=page)`` saves a full-page PNG to test-artifacts/screenshots/."""
+    """``screenshot(name, target=page)`` saves a full-page PNG (or, for a Locator, one
+    element's) to test-artifacts/screenshots/."""
 
-    def save(name: str, target: Page | None = None) -> Path:
+    def save(name: str, target: Page | Locator | None = None) -> Path:
         return _screenshot(target or page, name)
 
     return save
 
 
-def _screenshot(target: Page, name: str) -> Path:
+def _screenshot(target: Page | Locator, name: str) -> Path:
+    """A full-page PNG of a page, or a PNG of one element (a Locator)."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    target.screenshot(path=str(path), full_page=True)
+    if isinstance(target, Locator):
+        target.screenshot(path=str(path))
+    else:
+        target.screenshot(path=str(path), full_page=True)
     return path
 
 

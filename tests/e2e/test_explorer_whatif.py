@@ -158,3 +158,39 @@ def test_what_if_remove_reset_and_add(
     assert wanted in root.locator(".aw-left li").all_text_contents()
     screenshot("voila-what-if-added")
     assert console_errors == []
+
+
+def test_reasons_and_the_counterfactual_one_click_away(
+    page: Page, voila_app: str, console_errors: list[str], screenshot
+) -> None:
+    """The first recommendations get a sentence a shopper can read, and the why panel says what
+    would change the explained one; "Try it" (a real click) applies that counterfactual as a
+    what-if edit, and the kernel's answer shows the item gone from the top-k."""
+    root = open_app(page, voila_app)
+    reasons = root.locator(".aw-rec-reason")
+    reasons.first.wait_for(state="visible", timeout=APP_TIMEOUT_MS)  # the background pass
+    texts = reasons.all_text_contents()
+    assert len(texts) == 3, texts
+    assert all(t.startswith(("Because you bought", "Popular with", "No single")) for t in texts)
+    line = root.locator(".aw-counterfactual .aw-cf-text")
+    wait_for_text(page, line, "t => t !== '' && t !== 'computing…'")
+    screenshot("voila-reasons", root.locator(".aw-recs-card"))
+    screenshot("voila-counterfactual", root.locator(".aw-why"))
+    text = line.text_content() or ""
+    apply = root.locator(".aw-cf-apply")
+    if not apply.is_visible():  # no set of purchases moves it: the line says so
+        assert text.startswith("no set of"), text
+        return
+    target = (root.locator(".aw-why .aw-card-head .aw-sub").text_content() or "").removeprefix(
+        "of "
+    )
+    assert f"{target} drops from #1 to #" in text, text
+    removed = len(text.split("' and '")) + text.count("', '")
+    before = draw_count(root)
+    apply.click()
+    wait_for_edit(page, root, before)
+    root.locator(".aw-what-if").wait_for(state="visible")
+    assert f"({removed} item" in (root.locator(".aw-what-if").text_content() or "")
+    assert target not in rec_titles(root), "the counterfactual left its item in the top-k"
+    screenshot("voila-counterfactual-applied", root.locator(".aw-why"))
+    assert console_errors == []

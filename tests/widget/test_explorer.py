@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import traitlets
 
-from attnwidget import AttentionExplorer, Dashboard
+from attnwidget import AttentionExplorer, Dashboard, explain_history
 from attnwidget.widget.payload import decode_archive, decode_pack
 from attnwidget.widget.standalone import trait_state
 
@@ -153,7 +153,8 @@ def test_the_explorer_shows_at_once_and_the_model_agreement_follows(trained, sho
     assert [p[0]["importance"]["pending"] for p in sent] == [[]]
 
 
-def test_a_new_user_draws_at_once_then_gets_gradient_occlusion_and_feature_occlusion(trained, shop):
+def test_a_new_user_draws_at_once_then_gets_the_model_runs_in_the_background(trained, shop):
+    """Gradient, occlusion, feature occlusion, the reasons and the counterfactual follow."""
     explorer = AttentionExplorer(trained, shop, users=shop.users[:20], k=5, agreement_users=0)
     explorer.wait()
     sent = payloads_sent(explorer)
@@ -161,7 +162,7 @@ def test_a_new_user_draws_at_once_then_gets_gradient_occlusion_and_feature_occlu
     explorer.wait()
     (fast, _), (full, arrays) = sent
     assert fast["user"] == full["user"] == shop.users[6]
-    pending = ["gradient", "occlusion", "feature_occlusion"]
+    pending = ["gradient", "occlusion", "feature_occlusion", "reasons", "counterfactual"]
     assert fast["importance"]["pending"] == pending  # no extra model pass
     assert full["importance"]["pending"] == []
     assert np.isfinite(arrays["importance"]).all()
@@ -169,6 +170,19 @@ def test_a_new_user_draws_at_once_then_gets_gradient_occlusion_and_feature_occlu
     expl = explorer.session.cached(shop.users[6])
     drops = expl.feature_importance[[f"occlusion:{f}" for f in expl.field_names[1:]]]
     np.testing.assert_allclose(arrays["feat_occlusion"], drops.to_numpy(), rtol=1e-6)
+    # a sentence under each of the first recommendations, their titles as plain text
+    reasons = full["reasons"]
+    assert len(reasons) == 5 and all(r is not None for r in reasons[:3]) and reasons[3] is None
+    assert all("".join(text for _, text in r["parts"]) == r["text"] for r in reasons[:3])
+    # the counterfactual verifies: the history it offers takes the target out of the top-k
+    cf = full["counterfactual"]
+    if cf["found"]:
+        edited = explain_history(trained, shop, cf["edited_history"], k=5)
+        top = [edited.catalog.item_id(int(i)) for i in edited.recommendations]
+        assert full["target"]["id"] not in top and cf["k"] == 5
+        assert len(cf["edited_history"]) == len(expl.history) - len(cf["removed"])
+    else:
+        assert cf["message"].startswith("no set of")
     assert explorer.status == ""
     sent.clear()
     explorer.user = shop.users[0]  # cached: one complete pack
@@ -188,7 +202,13 @@ def test_the_users_next_to_the_shown_one_are_explained_ahead(trained, shop):
     sent = payloads_sent(explorer)
     explorer.user = shop.users[11]
     assert explained == [] and sent[0][0]["user"] == shop.users[11]
-    assert sent[0][0]["importance"]["pending"] == ["gradient", "occlusion", "feature_occlusion"]
+    assert sent[0][0]["importance"]["pending"] == [
+        "gradient",
+        "occlusion",
+        "feature_occlusion",
+        "reasons",
+        "counterfactual",
+    ]
     del explorer.session.explain
     explorer.wait()
     assert sent[-1][0]["user"] == shop.users[11] and sent[-1][0]["importance"]["pending"] == []

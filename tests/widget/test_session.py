@@ -41,7 +41,8 @@ def test_a_shown_view_is_drawn_fast_then_completed_in_the_background(session, sh
     (fast, fast_status), (done, done_status) = published
     assert fast["user"] == done["user"] == user
     assert (
-        fast["importance"]["pending"] == ["gradient", "occlusion", "feature_occlusion"]
+        fast["importance"]["pending"]
+        == ["gradient", "occlusion", "feature_occlusion", "reasons", "counterfactual"]
         and fast_status == PENDING_STATUS
     )
     assert done["importance"]["pending"] == [] and done_status == ""
