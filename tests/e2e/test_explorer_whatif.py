@@ -74,7 +74,13 @@ def test_why_panel_method_switch(
     default = select.input_value()
     assert default in METHODS and default != "occlusion", default
     assert root.locator(BARS).get_attribute("data-method") == default
-    agreement = why.locator(".aw-agreement").text_content() or ""
+    # the figure over sampled users is computed in the background ("computing…" until then)
+    agreement = wait_for_text(
+        page,
+        why.locator(".aw-agreement"),
+        "t => !t.includes('computing')",
+        timeout_ms=APP_TIMEOUT_MS,
+    )
     assert "Kendall τ vs occlusion" in agreement and "top-1 agreement" in agreement, agreement
     note = why.locator(".aw-note")
     if note.is_visible():
