@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..explain import (
     sample_users,
     selected_attention,
 )
+from .dashboard_table import table_views
 from .explorer import AttentionExplorer
 
 
@@ -79,6 +81,11 @@ READING_GUIDE = {
     "baseline (the estimate's bias) is evidence.",
 }
 """One line per figure of the dashboard's faithfulness panel, shown under it."""
+TOP1_GUIDE = (
+    "Top-1 agreement: share of the users for whom the method's most important item is "
+    "occlusion's (the item whose removal lowers the recommendation's score most)."
+)
+"""The guide line of the agreement over users (shown with an explanations table)."""
 
 
 def feature_mi(explorer: AttentionExplorer, users: list[str]) -> pd.DataFrame:
@@ -133,9 +140,20 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def faithfulness_html(per_user: pd.DataFrame | None, mi: pd.DataFrame, n_users: int) -> str:
+def faithfulness_html(
+    per_user: pd.DataFrame | None,
+    mi: pd.DataFrame | None,
+    n_users: int,
+    *,
+    agreement: pd.DataFrame | None = None,
+    notes: list[str] | tuple[str, ...] = (),
+    from_table: bool = False,
+) -> str:
     """The faithfulness panel: this user's τ and R² per method, the sample's feature MI, and
-    a reading guide line for each (every text escaped)."""
+    a reading guide line for each (every text escaped). With ``from_table`` the cross-user
+    parts say they come from an explanations table; ``agreement`` (per method: mean τ,
+    top-1 agreement, users) is shown when given; ``mi=None`` leaves the MI out; each of
+    ``notes`` (what the table lacks) is a line of its own."""
     if per_user is None:
         user_part = "<p>This user: computing occlusion…</p>"
     else:
@@ -146,15 +164,40 @@ def faithfulness_html(per_user: pd.DataFrame | None, mi: pd.DataFrame, n_users: 
                 for m, r in per_user.iterrows()
             ],
         )
-    mi_part = f"<p><b>Most-attended item vs recommendation, {n_users} users</b></p>" + _table(
-        ["field", "MI", "shuffled", "excess"],
-        [
-            [str(f), _number(r["mi"]), _number(r["mi_shuffled"]), _number(r["mi_excess"])]
-            for f, r in mi.iterrows()
-        ],
-    )
-    guide = "".join(f"<li>{html.escape(line)}</li>" for line in READING_GUIDE.values())
-    return f"{user_part}{mi_part}<ul style='font-size:11px'>{guide}</ul>"
+    where = " (explanations table)" if from_table else ""
+    mi_part = ""
+    if mi is not None:
+        mi_part = (
+            f"<p><b>Most-attended item vs recommendation, {n_users} users{where}</b></p>"
+            + _table(
+                ["field", "MI", "shuffled", "excess"],
+                [
+                    [str(f), _number(r["mi"]), _number(r["mi_shuffled"]), _number(r["mi_excess"])]
+                    for f, r in mi.iterrows()
+                ],
+            )
+        )
+    agreement_part = ""
+    if agreement is not None:
+        agreement_part = (
+            f"<p><b>Agreement with occlusion, mean over {n_users} users{where}</b></p>"
+            + _table(
+                ["method", "Kendall τ", "top-1 agreement", "users"],
+                [
+                    [
+                        str(m),
+                        _number(r["kendall_tau"]),
+                        _number(r["top1_agreement"]),
+                        str(int(r["users"])),
+                    ]
+                    for m, r in agreement.iterrows()
+                ],
+            )
+        )
+    note_part = "".join(f"<p><i>{html.escape(note)}</i></p>" for note in notes)
+    lines = [*READING_GUIDE.values(), *([TOP1_GUIDE] if agreement is not None else [])]
+    guide = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f"{user_part}{mi_part}{agreement_part}{note_part}<ul style='font-size:11px'>{guide}</ul>"
 
 
 def _cells_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
@@ -189,23 +232,40 @@ class Dashboard(widgets.VBox):
       and the top recommendation's, with a shuffled baseline; a reading guide line each
       (:data:`READING_GUIDE`).
 
+    The views over many users (the entropy grid, the feature MI) explain a sample of users
+    with the model, unless ``explanations`` gives them: a table of
+    :func:`~attnwidget.explain_users` (or its Parquet file from
+    :func:`~attnwidget.write_explanations`). Then they are read from the table, with no model
+    run, over its users; the panel adds each method's mean agreement with occlusion over
+    them, and says so where the table lacks what a view needs (made without the
+    ``attention`` or ``occlusion`` method), see :mod:`attnwidget.widget.dashboard_table`. The
+    shown user's views (mass, this user's τ and R²) come from the explorer either way.
+
     Args:
         explorer: the explorer to link to.
-        n_users: users sampled for the entropy grid (≥ 1).
+        n_users: users sampled for the views over many users (≥ 1). Default: 50 of the
+            explorer's users, or every user of ``explanations`` (given: that many of them).
         top: feature values shown in the bar chart (≥ 1).
         seed: seed of the user sample (≥ 0).
+        explanations: a DataFrame from ``aw.explain_users`` or the path of the Parquet
+            file ``aw.write_explanations`` wrote, of the explorer's model and dataset.
 
     Raises:
         TypeError / ValueError: arguments of the wrong type or out of range.
+        ArgumentTypeError: ``explanations`` is neither a DataFrame nor a path.
+        ArgumentValueError: the table is empty or not of the explorer's model and dataset
+            (unknown users or items, other history lengths, layers × heads or fields).
+        DataError: the table lacks columns, or the file is missing or not such a table.
     """
 
     def __init__(
         self,
         explorer: AttentionExplorer,
         *,
-        n_users: int = 50,
+        n_users: int | None = None,
         top: int = 12,
         seed: int = 0,
+        explanations: pd.DataFrame | str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(explorer, AttentionExplorer):
@@ -214,10 +274,20 @@ class Dashboard(widgets.VBox):
             )
         self.explorer = explorer
         self.top = check_int("top", top)
-        self.sample = sample_users(
-            explorer.users, check_int("n_users", n_users), check_int("seed", seed, minimum=0)
-        )
-        grid = entropy_grid(explorer, self.sample)
+        if n_users is not None:
+            n_users = check_int("n_users", n_users)
+        seed = check_int("seed", seed, minimum=0)
+        self.explanations: pd.DataFrame | None = None
+        self.agreement: pd.DataFrame | None = None
+        self.notes: list[str] = []
+        if explanations is None:
+            self.sample = sample_users(explorer.users, 50 if n_users is None else n_users, seed)
+            grid = entropy_grid(explorer, self.sample)
+            self.mi: pd.DataFrame | None = feature_mi(explorer, self.sample)
+        else:
+            views = table_views(explorer, explanations, n_users, seed)
+            self.explanations, self.sample, grid = views.table, views.users, views.entropy
+            self.mi, self.agreement, self.notes = views.mi, views.agreement, views.notes
         self.entropy = grid
         layers, heads = grid.shape
         self.grid = CellGrid(
@@ -245,7 +315,8 @@ class Dashboard(widgets.VBox):
         self.entropy_figure = bq.Figure(
             marks=[self.grid],
             axes=[row_axis, col_axis, colour_bar],
-            title=f"Attention entropy (nats), {len(self.sample)} users",
+            title=f"Attention entropy (nats), {len(self.sample)} users"
+            + (" (explanations table)" if self.explanations is not None else ""),
             title_style={"font-size": "14px"},
             layout=widgets.Layout(width="460px", height="340px"),
             fig_margin={"top": 160, "bottom": 50, "left": 60, "right": 20},
@@ -262,7 +333,6 @@ class Dashboard(widgets.VBox):
             layout=widgets.Layout(width="520px", height="300px"),
             fig_margin={"top": 50, "bottom": 110, "left": 60, "right": 10},
         )
-        self.mi = feature_mi(explorer, self.sample)
         self.faithfulness = widgets.HTML(layout=widgets.Layout(width="980px"))
         self.grid.observe(self._cell_clicked, "selected")
         explorer.observe(self._refresh, ["payload", "layer", "head", "layer_mode", "head_mode"])
@@ -295,4 +365,11 @@ class Dashboard(widgets.VBox):
             per_user = user_faithfulness(self.explorer)
         except AttnWidgetError as err:
             self.explorer.error, per_user = f"faithfulness figures: {err}", None
-        self.faithfulness.value = faithfulness_html(per_user, self.mi, len(self.sample))
+        self.faithfulness.value = faithfulness_html(
+            per_user,
+            self.mi,
+            len(self.sample),
+            agreement=self.agreement,
+            notes=self.notes,
+            from_table=self.explanations is not None,
+        )
