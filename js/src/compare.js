@@ -1,7 +1,9 @@
-// CompareExplorer front end (anywidget): one history through two models. Traits: user,
-// layer, head, head_mode, labels, pack_a, pack_b, error (attnwidget/widget/compare.py).
-// Recommendations side by side (what only one model recommends, what moved), each model's
-// attention for the chosen layer/head, and B − A as a diverging heatmap; hover links them.
+// CompareExplorer front end (anywidget): one history through two models, or two users
+// through one model (mode "users": a second user box sets user_b). Traits: user, user_b,
+// mode, layer, head, head_mode, labels, pack_a, pack_b, error (attnwidget/widget/compare.py).
+// Recommendations side by side (what only one side recommends, what moved), each side's
+// attention for the chosen layer/head, and B − A as a diverging heatmap where the two
+// histories end with the same items; hover links an item across both halves.
 import { card, fmt, h } from "./dom.js";
 import { Explanation } from "./explanation.js";
 import { createHeatmap } from "./heatmap.js";
@@ -63,6 +65,29 @@ export function sharedView(a, b, { layer = 0, head = 0, headMode = "head" } = {}
   };
 }
 
+/** How many distinct items both histories hold. */
+export function sharedItems(a, b) {
+  const mine = new Set(a.historyIds());
+  return new Set(b.historyIds().filter((id) => mine.has(id))).size;
+}
+
+/**
+ * What each side's heatmap shows: the last m x m block of both when the histories end with
+ * the same m items (then B − A is defined), else each side's whole history.
+ * @returns {{ offset: number, size: number }[]} per side, the first history position shown and how many
+ */
+export function shownBlocks(a, b, m) {
+  return [a, b].map((e) => (m === null ? { offset: 0, size: e.n } : { offset: e.n - m, size: m }));
+}
+
+/** Positions (within a side's shown block) of the history items with this id. */
+export function positionsOf(expl, block, id) {
+  const out = new Set();
+  if (id === null || id === undefined) return out;
+  for (let p = 0; p < block.size; p++) if (String(expl.history[block.offset + p]?.id) === id) out.add(p);
+  return out;
+}
+
 /** The last m x m block of one pack's matrix for a view (rows: last m queries). */
 export function block(expl, view, m) {
   const full = expl.matrix({ layer: view.layer, head: view.head, layerMode: "layer", headMode: view.headMode });
@@ -81,11 +106,13 @@ export function difference(a, b, view) {
 
 /**
  * @typedef {object} CompareTraits the synced traits of attnwidget/widget/compare.py
- * @property {string} user
+ * @property {string} user side A's user (both sides' when comparing models)
+ * @property {string} user_b side B's user when comparing two users ("" otherwise)
+ * @property {"models" | "users"} mode
  * @property {number} layer
  * @property {number} head
  * @property {"head" | "mean"} head_mode
- * @property {string[]} labels the two models' names
+ * @property {string[]} labels the two sides' names
  * @property {DataView} pack_a
  * @property {DataView} pack_b
  * @property {string} error
@@ -108,9 +135,22 @@ function render({ model, el }) {
   let pair = null; // [Explanation, Explanation]
   let view = null;
   let matrices = null;
-  let hover = null; // history position lit in every heatmap, or a rec id lit in both lists
+  let blocks = null; // per side: { offset, size } of the history its heatmap shows
+  let hover = null; // an item id: lit in both lists and wherever it is in a heatmap
+  const twoUsers = model.get("mode") === "users";
 
-  const userBox = h("input", { class: "aw-user-input", type: "text", "aria-label": "user id", spellcheck: "false" });
+  const userBox = h("input", {
+    class: "aw-user-input",
+    type: "text",
+    "aria-label": twoUsers ? "user A id" : "user id",
+    spellcheck: "false",
+  });
+  const userBoxB = h("input", {
+    class: "aw-user-b-input",
+    type: "text",
+    "aria-label": "user B id",
+    spellcheck: "false",
+  });
   const layerInput = h("input", {
     class: "aw-layer-slider",
     type: "range",
@@ -129,7 +169,8 @@ function render({ model, el }) {
     h(
       "div",
       { class: "aw-top" },
-      control("User", userBox),
+      control(twoUsers ? "User A" : "User", userBox),
+      ...(twoUsers ? [control("User B", userBoxB)] : []),
       control("Layer", layerInput),
       control("Head", headInput, h("span", { text: "mean" }), meanInput),
       viewText,
@@ -144,6 +185,7 @@ function render({ model, el }) {
     model.save_changes();
   };
   userBox.addEventListener("change", () => userBox.value.trim() && commit("user", userBox.value.trim()));
+  userBoxB.addEventListener("change", () => userBoxB.value.trim() && commit("user_b", userBoxB.value.trim()));
   layerInput.addEventListener("input", () => commit("layer", Number(layerInput.value)));
   headInput.addEventListener("input", () => commit("head", Number(headInput.value)));
   meanInput.addEventListener("change", () => commit("head_mode", meanInput.checked ? "mean" : "head"));
@@ -177,7 +219,7 @@ function render({ model, el }) {
         ...(mark ? [h("div", { class: "aw-rec-feats" }, h("span", { class: "aw-chip aw-chip-new", text: mark }))] : []),
       ),
     );
-    li.addEventListener("mouseenter", () => setHover({ rec: item.id }));
+    li.addEventListener("mouseenter", () => setHover(item.id));
     li.addEventListener("mouseleave", () => setHover(null));
     return li;
   }
@@ -197,7 +239,9 @@ function render({ model, el }) {
   }
 
   // --- heatmaps: A, B and B − A ------------------------------------------------------
-  const label = (pos) => pair[0].history[pair[0].n - view.m + pos]?.label ?? `#${pos}`;
+  const sideOf = (which) => (which === 1 ? 1 : 0); // the difference is labelled as A's block
+  const itemAt = (side, pos) => pair[side].history[blocks[side].offset + pos];
+  const label = (side, pos) => itemAt(side, pos)?.label ?? `#${pos}`;
   const heatmaps = [0, 1, 2].map((which) =>
     createHeatmap({
       className: ["aw-compare-a", "aw-compare-b", "aw-compare-diff"][which],
@@ -205,7 +249,7 @@ function render({ model, el }) {
       colAxis: "key (attended to)",
       legendName: which === 2 ? "B − A" : "weight",
       tooltipLines: (row, col) => cellLines(which, row, col),
-      onHover: (hit) => setHover(hit && { pos: hit.col ?? hit.row }),
+      onHover: (hit) => setHover(hit && String(itemAt(sideOf(which), hit.col ?? hit.row)?.id)),
       onClick: () => {},
     }),
   );
@@ -218,24 +262,34 @@ function render({ model, el }) {
   });
 
   function cellLines(which, row, col) {
-    if (row === null || col === null) return [label(row ?? col)];
+    const side = sideOf(which);
+    if (row === null || col === null) return [label(side, row ?? col)];
+    const names = model.get("labels") ?? ["A", "B"];
+    if (view.m === null) {
+      const v = matrices[side][row * blocks[side].size + col];
+      return [`${names[side]} ${fmt(v, 4)}`, `query: ${label(side, row)}`, `key: ${label(side, col)}`];
+    }
     const i = row * view.m + col;
     const [a, b] = [matrices[0][i], matrices[1][i]];
-    const names = model.get("labels") ?? ["A", "B"];
     const lines = [`${names[0]} ${fmt(a, 4)} · ${names[1]} ${fmt(b, 4)}`, `B − A ${fmt(b - a, 4)}`];
     if (which !== 2) lines.reverse();
-    return [...lines, `query: ${label(row)}`, `key: ${label(col)}`];
+    return [...lines, `query: ${label(side, row)}`, `key: ${label(side, col)}`];
   }
 
   const grid = h("div", { class: "aw-grid" }, recCards[0].el, recCards[1].el, mapCards[0].el, mapCards[1].el);
   root.append(grid, mapCards[2].el);
 
   function setHover(next) {
-    hover = next;
-    const positions = new Set(hover?.pos !== undefined ? [hover.pos] : []);
-    for (const map of heatmaps) map.highlight({ rows: positions, cols: positions });
+    hover = next ?? null;
+    if (blocks) {
+      heatmaps.forEach((map, which) => {
+        const side = sideOf(which);
+        const positions = positionsOf(pair[side], blocks[side], hover);
+        map.highlight({ rows: positions, cols: positions });
+      });
+    }
     for (const list of lists) {
-      for (const li of list.children) li.classList.toggle("aw-lit", hover?.rec === li.dataset.id);
+      for (const li of list.children) li.classList.toggle("aw-lit", hover === li.dataset.id);
     }
   }
 
@@ -257,27 +311,23 @@ function render({ model, el }) {
     headInput.disabled = view.headMode === "mean";
     meanInput.checked = view.headMode === "mean";
     meanInput.disabled = !view.H;
-    const notes = [];
-    if (!view.H) notes.push("The models have different head counts: each layer shows the mean over its heads.");
-    if (view.m === null) {
-      notes.push("The two models saw different histories: their attention cannot be subtracted.");
-    } else if (pair[0].n !== pair[1].n) {
-      notes.push(`The models saw ${pair[0].n} and ${pair[1].n} items: the views cover the last ${view.m}.`);
-    }
-    note.textContent = notes.join(" ");
-    note.hidden = !notes.length;
+    note.textContent = compareNotes(labels).join(" ");
+    note.hidden = !note.textContent;
     mapCards[2].el.hidden = view.m === null;
-    if (view.m === null) return;
-    matrices = [block(pair[0], view, view.m), block(pair[1], view, view.m)];
-    const cell = cellSize(view.m);
-    const labelsOf = Array.from({ length: view.m }, (_, i) => label(i));
+    blocks = shownBlocks(pair[0], pair[1], view.m);
+    matrices = blocks.map((b, side) => block(pair[side], view, b.size));
+    const cell = cellSize(Math.max(blocks[0].size, blocks[1].size));
     heatmaps.forEach((map, which) => {
+      if (which === 2 && view.m === null) return; // not defined: hidden, the note says why
+      const side = sideOf(which);
+      const size = blocks[side].size;
+      const labelsOf = Array.from({ length: size }, (_, i) => label(side, i));
       mapCards[which].sub.textContent = which === 2 ? `${labels[1]} − ${labels[0]} · ${what}` : what;
       if (which < 2) mapCards[which].title.textContent = `${labels[which]}: attention`;
       map.draw({
         values: which === 2 ? matrices[1].map((v, i) => v - matrices[0][i]) : matrices[which],
-        rows: view.m,
-        cols: view.m,
+        rows: size,
+        cols: size,
         rowLabels: labelsOf,
         colLabels: labelsOf,
         cellW: cell,
@@ -289,10 +339,44 @@ function render({ model, el }) {
     setHover(hover);
   }
 
+  /** What the views compare, said in words (the difference's scope, or why it is not shown). */
+  function compareNotes(labels) {
+    const [a, b] = pair;
+    const notes = [];
+    const sides = twoUsers ? "The model" : "The models";
+    if (!view.H) notes.push(`${sides} have different head counts: each layer shows the mean over its heads.`);
+    if (twoUsers) {
+      const [ua, ub] = [model.get("user"), model.get("user_b")];
+      if (view.m === null) {
+        notes.push(
+          `${ua} and ${ub} have different histories (${a.n} and ${b.n} items, ${sharedItems(a, b)} items in both): ` +
+            "attention at the same position is over different items, so the difference " +
+            `${labels[1]} − ${labels[0]} is not defined and is not shown. ` +
+            "Hover an item to light it in both heatmaps.",
+        );
+      } else if (a.n === b.n) {
+        notes.push(
+          `${ua} and ${ub} have the same history (${view.m} items): the difference compares it item for item.`,
+        );
+      } else {
+        notes.push(
+          `The histories of ${ua} (${a.n} items) and ${ub} (${b.n}) end with the same ${view.m} items: ` +
+            `the views and the difference cover those ${view.m}.`,
+        );
+      }
+    } else if (view.m === null) {
+      notes.push("The two models saw different histories: their attention cannot be subtracted.");
+    } else if (a.n !== b.n) {
+      notes.push(`The models saw ${a.n} and ${b.n} items: the views cover the last ${view.m}.`);
+    }
+    return notes;
+  }
+
   function load() {
     error.textContent = String(model.get("error") ?? "");
     error.hidden = !error.textContent;
     userBox.value = String(model.get("user") ?? "");
+    userBoxB.value = String(model.get("user_b") ?? "");
     try {
       const [a, b] = [model.get("pack_a"), model.get("pack_b")];
       if (!a?.byteLength || !b?.byteLength) return;
@@ -318,6 +402,9 @@ function render({ model, el }) {
   on("change:error", load);
   on("change:user", () => {
     userBox.value = String(model.get("user") ?? "");
+  });
+  on("change:user_b", () => {
+    userBoxB.value = String(model.get("user_b") ?? "");
   });
   for (const name of ["layer", "head", "head_mode", "labels"]) on(`change:${name}`, drawMaps);
   load();

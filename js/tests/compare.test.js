@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { block, compareRecs, difference, sharedView } from "../src/compare.js";
+import { block, compareRecs, difference, positionsOf, sharedItems, sharedView, shownBlocks } from "../src/compare.js";
 import { Explanation } from "../src/explanation.js";
 import { makePack } from "./helpers.js";
 
@@ -38,5 +38,37 @@ describe("compare view", () => {
     const full = a.matrix({ layer: 0, head: 1 });
     const last2 = block(a, { ...view, m: 2 }, 2);
     expect(Array.from(last2)).toEqual([full[2 * 4 + 2], full[2 * 4 + 3], full[3 * 4 + 2], full[3 * 4 + 3]]);
+  });
+
+  it("two users with other histories: each heatmap shows its own history, no difference", () => {
+    const a = expl({ user: "u1", n: 4, ids: ["p", "q", "r", "s"] });
+    const b = expl({ user: "u2", n: 3, ids: ["s", "t", "q"] });
+    const view = sharedView(a, b);
+    expect(view.m).toBeNull(); // their last items differ: B − A is not defined
+    expect(sharedItems(a, b)).toBe(2); // q and s
+    const blocks = shownBlocks(a, b, view.m);
+    expect(blocks).toEqual([
+      { offset: 0, size: 4 },
+      { offset: 0, size: 3 },
+    ]);
+    // hovering q lights it wherever it is in each history
+    expect([...positionsOf(a, blocks[0], "q")]).toEqual([1]);
+    expect([...positionsOf(b, blocks[1], "q")]).toEqual([2]);
+    expect(positionsOf(b, blocks[1], "p").size).toBe(0);
+    expect(positionsOf(a, blocks[0], null).size).toBe(0);
+  });
+
+  it("two users whose histories end alike are compared over those items", () => {
+    const a = expl({ user: "u1", n: 4, ids: ["p", "q", "r", "s"] });
+    const b = expl({ user: "u2", n: 2, ids: ["r", "s"] });
+    const view = sharedView(a, b);
+    expect(view.m).toBe(2);
+    const blocks = shownBlocks(a, b, view.m);
+    expect(blocks).toEqual([
+      { offset: 2, size: 2 },
+      { offset: 0, size: 2 },
+    ]);
+    expect([...positionsOf(a, blocks[0], "s")]).toEqual([1]); // position within the block
+    expect([...positionsOf(a, blocks[0], "p")]).toEqual([]); // outside the shown block
   });
 });
