@@ -15,7 +15,9 @@ function toggle(className, text) {
   return { input, el: h("label", { class: "aw-toggle" }, input, text) };
 }
 
-const count = (n) => n.toLocaleString("en-US");
+// Thousands separators without toLocaleString: its first call loads ICU's locale data, which
+// took 15-20 ms of a static page's first paint.
+const count = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
 /**
  * @param {{ onUser(id: string): void, onUserSearch(query: string): void, onUserWindow(start: number): void,
