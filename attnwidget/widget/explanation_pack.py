@@ -58,13 +58,27 @@ def _item(expl: Explanation, index: int) -> dict[str, Any]:
     }
 
 
+def _history(
+    expl: Explanation, features: Sequence[Mapping[str, str]] | None
+) -> list[dict[str, Any]]:
+    items = [_item(expl, i) for i in expl.history]
+    if features is not None:
+        for item, edited in zip(items, features, strict=True):
+            item["features"] = dict(edited)
+    return items
+
+
 def _scored(expl: Explanation, index: int) -> dict[str, Any]:
     score = float(expl.scores[index])
     return {**_item(expl, index), "score": score if math.isfinite(score) else None}
 
 
-def what_if_summary(original: Explanation, edited: Explanation) -> dict[str, Any]:
-    """The edited history's change from the original: which recommendations entered or left."""
+def what_if_summary(
+    original: Explanation, edited: Explanation, features: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The edited history's change from the original: which recommendations entered or left,
+    and, for a feature what-if, ``features`` (``feature_edits`` and ``feature_changes``, see
+    :func:`~attnwidget.widget.feature_whatif.feature_summary`; empty lists without)."""
     before = [int(i) for i in original.recommendations]
     after = [int(i) for i in edited.recommendations]
 
@@ -78,6 +92,8 @@ def what_if_summary(original: Explanation, edited: Explanation) -> dict[str, Any
         "original_recommendations": described(before),
         "entered": described([i for i in after if i not in before]),
         "left": described([i for i in before if i not in after]),
+        "feature_edits": list((features or {}).get("feature_edits", [])),
+        "feature_changes": list((features or {}).get("feature_changes", [])),
     }
 
 
@@ -89,8 +105,16 @@ def explanation_header(
     agreement_pending: bool = False,
     editable: bool = False,
     what_if: Mapping[str, Any] | None = None,
+    feature_values: Mapping[str, Sequence[str] | None] | None = None,
+    history_features: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The JSON part of a pack: user, shapes, items as text, importance summary.
+
+    ``feature_values`` (sent only with ``editable``) are the values the browser offers for a
+    feature what-if, per field (``None`` for a field with too many values to send); see
+    :func:`~attnwidget.widget.feature_whatif.feature_vocabulary`. ``history_features``
+    replace the catalogue's features of the history items (a feature what-if shows the
+    edited values).
 
     ``agreement`` is the model-level agreement with occlusion per method (mean over
     ``agreement_users`` users); without it, this explanation's own agreement is used, and
@@ -105,7 +129,7 @@ def explanation_header(
         "n_layers": int(n_layers),
         "n_heads": int(n_heads),
         "fields": list(expl.field_names),
-        "history": [_item(expl, i) for i in expl.history],
+        "history": _history(expl, history_features),
         "truncated": (
             {"total": expl.total_length, "shown": len(expl.history)} if expl.truncated else None
         ),
@@ -125,6 +149,11 @@ def explanation_header(
             + [part for part in ("reasons", "counterfactual") if _pending(expl, part)],
         },
         "editable": editable,
+        "feature_values": (
+            {k: None if v is None else list(v) for k, v in feature_values.items()}
+            if editable and feature_values
+            else None
+        ),
         "what_if": dict(what_if) if what_if else None,
         "reasons": _reasons(expl),
         "counterfactual": _counterfactual(expl),

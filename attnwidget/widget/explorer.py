@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import numpy as np
 import traitlets as t
 
 from ..checks import check_int
@@ -29,6 +30,7 @@ from ..explain import METHODS, Agreement, Explanation
 from ..sources import as_source
 from .anonymize import Pseudonyms
 from .bundle import CSS, bundle
+from .feature_whatif import parse_feature_edits
 from .session import ExplorerSession, View
 from .snapshot import snapshot_state
 from .standalone import page_from_state, write_page
@@ -50,6 +52,7 @@ BROWSER_TRAITS = (
     "head_mode",
     "selection",
     "history_edit",
+    "feature_edit",
     "method",
     "user_window_start",
 )
@@ -80,7 +83,13 @@ class AttentionExplorer(anywidget.AnyWidget):
     ``history_edit`` (item ids, oldest first; empty = the user's own history) asks
     "what if the history were this?": the views show the edited history's explanation
     and which recommendations entered or left the top-k (an edit longer than the model's
-    ``max_len`` shows its most recent items; the older ones count as bought). ``method``
+    ``max_len`` shows its most recent items; the older ones count as bought).
+    ``feature_edit`` (a list of ``{"field", "value", "position"}``, ``{"field", "value",
+    "replaces"}`` or ``{"field", "value"}``; see :mod:`~attnwidget.widget.feature_whatif`)
+    asks "what if these history items had other features?" (a model that
+    :class:`~attnwidget.sources.base.EditsFeatures`, such as the built-in SASRec): it
+    applies to the shown history (``history_edit``'s, or the user's own), positions
+    counting in it, and a new ``history_edit`` (or user) drops it. ``method``
     is the importance method the "why" panel shows ("" = the one that agrees best with
     occlusion).
 
@@ -133,6 +142,7 @@ class AttentionExplorer(anywidget.AnyWidget):
     status = t.Unicode("").tag(sync=True)
     selection = ReportedList(t.Int()).tag(sync=True)
     history_edit = Checked([]).tag(sync=True)
+    feature_edit = Checked([]).tag(sync=True)
     method = ReportedEnum(["", *METHODS], default_value="").tag(sync=True)
 
     def __init__(
@@ -171,8 +181,10 @@ class AttentionExplorer(anywidget.AnyWidget):
         self._prepared: dict[str, View] = {}
         self._shown_user: str | None = None  # the user whose history the views are based on
         self._shown_edit: list[str] = []  # the edit they show ([] = the user's own history)
+        self._shown_features: list[dict[str, Any]] = []  # the feature edits they show
         self.edited: Explanation | None = None
-        """The explanation of ``history_edit`` (``None`` while it is empty)."""
+        """The explanation of ``history_edit`` and ``feature_edit`` (``None`` while both
+        are empty)."""
         held = getattr(source, "users", None)  # a precomputed source has only some users
         chosen = UserList(self.dataset, held if users is None else users)
         if held is not None:
@@ -333,6 +345,8 @@ class AttentionExplorer(anywidget.AnyWidget):
                 self.head = min(self.head, self.n_heads - 1)
                 self.selection = []
                 self.history_edit = []
+                self.feature_edit = []
+                self._shown_features = []
                 self.edited = None
                 self.error = ""
         finally:
@@ -366,6 +380,51 @@ class AttentionExplorer(anywidget.AnyWidget):
             return
         self._shown_edit = list(change["new"])
         self.edited = view.expl if change["new"] else None
+        self._drop_feature_edit()
+        self.selection = []
+        self.error = ""
+        self.session.show(view)
+
+    def _drop_feature_edit(self) -> None:
+        """A new history (edit) drops the feature edits of the one shown before."""
+        self._prepared.pop("feature_edit", None)
+        self._shown_features = []
+        self._switching = True
+        try:
+            self.feature_edit = []
+        finally:
+            self._switching = False
+
+    @t.validate("feature_edit")
+    def _valid_feature_edit(self, proposal: t.Bunch) -> list[dict[str, Any]]:
+        view = self.session.shown
+        n = 0 if view is None else len(view.expl.history)
+        try:
+            plain, edits = parse_feature_edits(proposal["value"], self.source.catalog, n)
+        except DataError as err:
+            raise self._refused(type(err), str(err)) from None
+        changing = not any(k in self._prepared for k in ("user", "history_edit"))
+        if not self._switching and changing and plain != self._shown_features:
+            indices = self.source.catalog.encode(self._shown_edit) if self._shown_edit else []
+            self._prepared["feature_edit"] = self._prepared_or_refused(
+                "the feature change" if edits else "the history without feature changes",
+                self.session.feature_view,
+                self._shown,
+                self._shown_user,
+                np.asarray(indices, dtype=np.int64),
+                edits,
+            )
+        return plain
+
+    @t.observe("feature_edit")
+    def _show_feature_edit(self, _change: t.Bunch) -> None:
+        if self._switching:
+            return
+        view = self._prepared.pop("feature_edit", None)
+        if view is None:  # the same edits, or made moot by a user or history change
+            return
+        self._shown_features = list(self.feature_edit)
+        self.edited = view.expl if self._shown_features or self._shown_edit else None
         self.selection = []
         self.error = ""
         self.session.show(view)

@@ -29,14 +29,17 @@ from ..explain import (
     METHODS,
     Agreement,
     Explanation,
+    FeatureEdit,
     explain,
     explain_indices,
+    explain_with_features,
     method_agreement,
     sample_users,
 )
 from ..foreground import foreground, give_way, mark_background
 from ..sources import AttentionSource, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary
+from .feature_whatif import feature_summary, feature_vocabulary, history_features
 from .payload import read_header, replace_header
 from .users import SEARCH_LIMIT, UserList
 
@@ -107,6 +110,9 @@ class ExplorerSession:
         self._publish, self._on_error = publish, on_error or (lambda _message: None)
         self._cache_size = cache_size
         self._agreement_users = agreement_users
+        self.feature_values = feature_vocabulary(source)
+        """The values a feature what-if may set, per field, as packs offer them (``None``:
+        the source cannot edit features)."""
         self.users = UserList(dataset)
         """The slider's users (default: all): their neighbours are explained ahead."""
         self._cache: OrderedDict[str, Explanation] = OrderedDict()  # every method computed
@@ -191,6 +197,8 @@ class ExplorerSession:
         """The pack of ``expl`` (every method, unless ``methods`` says which), with the
         model-level agreement once it is known."""
         editable = editable and can_rerun(self.source)
+        if editable and self.feature_values is not None:
+            options.setdefault("feature_values", self.feature_values)
         if self._agreement_users and can_rerun(self.source):
             if self._agreement is not None:
                 options |= {"agreement": self._agreement, "agreement_users": self._agreement_n}
@@ -260,6 +268,41 @@ class ExplorerSession:
             user=user,
         )
         return self.prepare(edited, what_if=what_if_summary(original, edited))
+
+    def feature_view(
+        self,
+        original: Explanation,
+        user: str,
+        indices: np.ndarray,
+        edits: Sequence[FeatureEdit],
+    ) -> View:
+        """The view of ``user``'s history (edited to ``indices``; the user's own when empty)
+        whose items' features are changed by ``edits`` (positions count in the shown
+        history), compared with the user's own ``original``; with no edits, the view of
+        the history alone."""
+        return self._timed(self._feature_view, original, user, indices, tuple(edits))
+
+    def _feature_view(
+        self,
+        original: Explanation,
+        user: str,
+        indices: np.ndarray,
+        edits: tuple[FeatureEdit, ...],
+    ) -> View:
+        if not edits:
+            return self._edit_view(original, user, indices)
+        full = self.dataset.sequence(user)
+        if len(indices):  # on top of a history edit: the items it cut stay bought
+            history, bought = indices, full[: len(full) - len(original.history)]
+        else:
+            history, bought = full, None
+        found = explain_with_features(
+            self.source, history, edits, k=self.k, bought_before=bought, user=user
+        )
+        what_if = what_if_summary(original, found.explanation, feature_summary(found))
+        return self.prepare(
+            found.explanation, what_if=what_if, history_features=history_features(found)
+        )
 
     def _timed(self, make: Callable[..., View], *args: Any) -> View:
         """``make(*args)`` with no background model run meanwhile, its pack's header

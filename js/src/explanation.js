@@ -105,15 +105,51 @@ function readCounterfactual(cf) {
   };
 }
 
+const text = (v) => (v === null || v === undefined ? null : String(v));
+
 /** @param {import("./types.js").WhatIf | null} what */
 function readWhatIf(what) {
   if (!what || typeof what !== "object") return null;
+  const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === "object") : []);
   return {
     originalHistory: (what.original_history ?? []).map(String),
     originalRecs: asItems(what.original_recommendations),
     entered: asItems(what.entered),
     left: asItems(what.left),
+    // feature what-if: the edits (in words in the banner) and the positions they changed
+    featureEdits: list(what.feature_edits).map((e) => ({
+      field: String(e.field),
+      value: String(e.value),
+      position: Number.isInteger(e.position) ? e.position : null,
+      replaces: text(e.replaces),
+      title: text(e.title),
+    })),
+    featureChanges: list(what.feature_changes).map((c) => ({
+      position: Number.isInteger(c.position) ? c.position : -1,
+      field: String(c.field),
+      before: String(c.before),
+      after: String(c.after),
+    })),
   };
+}
+
+/**
+ * The values a feature what-if may set, per field of this pack (header.feature_values):
+ * `values` (field -> labels, only fields with a list) and `omitted` (fields whose vocabulary
+ * was too large to send). Null when the model cannot edit features.
+ * @param {import("./types.js").PackHeader["feature_values"] | undefined} table
+ * @param {string[]} fields
+ */
+function readFeatureValues(table, fields) {
+  if (!table || typeof table !== "object") return null;
+  const values = new Map();
+  const omitted = [];
+  for (const field of fields.slice(1)) {
+    const list = table[field];
+    if (Array.isArray(list) && list.length) values.set(field, list.map(String));
+    else if (field in table) omitted.push(field);
+  }
+  return values.size || omitted.length ? { values, omitted } : null;
 }
 
 export class Explanation {
@@ -165,6 +201,7 @@ export class Explanation {
     this.reasons = this.recs.map((_, rank) => readReason(header.reasons?.[rank]));
     this.counterfactual = readCounterfactual(header.counterfactual);
     this.whatIf = readWhatIf(header.what_if);
+    this.featureValues = this.editable ? readFeatureValues(header.feature_values, this.fields) : null;
   }
 
   /** All sequence attention, [L, H, n, n] (decodes every matrix of a log12 pack). */

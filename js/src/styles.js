@@ -174,7 +174,7 @@ export const STYLES = `
 .attnwidget .aw-why-absent, .attnwidget .aw-why-missing { opacity: 0.7; font-size: 11px; margin: 4px 0; }
 .attnwidget .aw-importance-bars { list-style: none; margin: 0; padding: 0; max-height: 360px; overflow-y: auto; }
 .attnwidget .aw-imp-row {
-  display: grid; grid-template-columns: 24px minmax(80px, 1fr) minmax(90px, 1.2fr) 56px 20px; gap: 6px;
+  display: grid; grid-template-columns: 24px minmax(80px, 1fr) minmax(90px, 1.2fr) 56px auto; gap: 6px;
   align-items: center; padding: 1px 4px; border-radius: 4px; cursor: pointer;
   /* rows scrolled out of the list are not laid out until they scroll in (fast first paint) */
   content-visibility: auto; contain-intrinsic-size: auto 18px;
@@ -203,6 +203,21 @@ export const STYLES = `
   background: transparent; cursor: pointer; line-height: 1;
 }
 .attnwidget .aw-remove:hover:not(:disabled) { border-color: #d62728; color: #d62728; }
+.attnwidget .aw-imp-actions { display: inline-flex; gap: 2px; }
+.attnwidget .aw-feature-edit {
+  width: 20px; height: 18px; padding: 0; border: 1px solid var(--aw-border); border-radius: 4px;
+  background: transparent; cursor: pointer; line-height: 1;
+}
+.attnwidget .aw-feature-edit:hover { border-color: #e8a33d; color: #b06d00; }
+.attnwidget .aw-imp-row.aw-imp-edited .aw-imp-title { text-decoration: underline dashed #e8a33d; }
+.attnwidget .aw-feature-editor {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 4px; margin-top: 6px; padding: 4px 6px;
+  border: 1px dashed var(--aw-border); border-radius: 4px;
+}
+.attnwidget .aw-feature-editor select { max-width: 16em; }
+.attnwidget .aw-feature-item { max-width: 14em; }
+.attnwidget .aw-feature-all-label { display: inline-flex; align-items: center; gap: 2px; }
+.attnwidget .aw-feature-note { flex-basis: 100%; opacity: 0.7; font-size: 11px; }
 .attnwidget .aw-remove:disabled, .attnwidget .aw-search-result:disabled { opacity: 0.35; cursor: not-allowed; }
 
 .attnwidget .aw-what-if {

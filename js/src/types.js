@@ -48,11 +48,33 @@
  */
 
 /**
+ * @typedef {object} FeatureEditInfo One feature edit of a feature what-if, as the banner
+ *   says it ("brand of 'Canon EOS' → Lumora").
+ * @property {string} field
+ * @property {string} value the new value
+ * @property {number | null} position the history position edited (null: by value or all)
+ * @property {string | null} replaces the value every edited item had (null: by position or all)
+ * @property {string | null} title the title of the item at `position`
+ */
+
+/**
+ * @typedef {object} FeatureChange One history position and field a feature what-if changed.
+ * @property {number} position
+ * @property {ItemId} id
+ * @property {string | null} title
+ * @property {string} field
+ * @property {string} before
+ * @property {string} after
+ */
+
+/**
  * @typedef {object} WhatIf What an edited history changed (null for the user's own history).
  * @property {ItemId[]} original_history
  * @property {NamedItem[]} original_recommendations
  * @property {NamedItem[]} entered recommendations that entered the top k
  * @property {NamedItem[]} left recommendations that left it
+ * @property {FeatureEditInfo[]} feature_edits the feature edits shown ([] for a remove/add edit)
+ * @property {FeatureChange[]} feature_changes the positions and fields they changed
  */
 
 /**
@@ -127,6 +149,8 @@
  * @property {ScoredItem | null} target the recommendation the importance explains
  * @property {Importance} importance
  * @property {boolean} editable whether what-if edits can be sent
+ * @property {Record<string, string[] | null> | null} feature_values values a feature what-if
+ *   may set, per field (null: the model cannot edit features; a field's null: too many values)
  * @property {WhatIf | null} what_if
  * @property {(Reason | null)[]} reasons per recommendation, once computed (the first few)
  * @property {Counterfactual | null} counterfactual the explained item's, once computed
@@ -168,7 +192,18 @@
  * @property {string} status "loading" dims the views
  * @property {number[]} selection selected history positions
  * @property {string[]} history_edit what-if history, item ids oldest first; [] = the user's own
+ * @property {FeatureEditTrait[]} feature_edit feature what-if on the shown history; [] = none
  * @property {string} method importance method; "" = the pack's default
+ */
+
+/**
+ * @typedef {object} FeatureEditTrait One entry of the `feature_edit` trait: the item at
+ *   `position` gets `value` in `field`, or every history item whose `field` is `replaces`
+ *   (neither: every history item).
+ * @property {string} field
+ * @property {string} value
+ * @property {number} [position]
+ * @property {string} [replaces]
  */
 
 /**

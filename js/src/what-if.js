@@ -3,6 +3,7 @@
 // and show what changed (which recommendations entered or left the top-k).
 // The edits themselves travel through the `history_edit` trait (see widget.js).
 import { card, h } from "./dom.js";
+import { describeFeatureEdit } from "./feature-edit.js";
 
 export const SEARCH_DELAY_MS = 150;
 
@@ -33,6 +34,26 @@ export function historyChange(original, current) {
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /**
+ * The banner's sentence for a what-if pack (`what` = Explanation.whatIf, `ids` = the shown
+ * history's ids, `k` = the top-k's size): what was removed/added and, for a feature what-if,
+ * each changed feature in words ("brand of 'Canon EOS' → Lumora").
+ */
+export function bannerText(what, ids, k) {
+  const { removed, added } = historyChange(what.originalHistory, ids);
+  const moved = `${what.entered.length} recommendation(s) entered and ${what.left.length} left the top ${k}.`;
+  if (!what.featureEdits.length) {
+    return (
+      `What-if: the views show an edited history (${plural(removed, "item")} removed, ${plural(added, "item")} added; ` +
+      `the original has ${what.originalHistory.length}). ${moved}`
+    );
+  }
+  const changes = what.featureEdits.map(describeFeatureEdit).join("; ");
+  const parts = [`${plural(new Set(what.featureChanges.map((c) => c.position)).size, "history item")} changed`];
+  if (removed || added) parts.push(`${plural(removed, "item")} removed, ${plural(added, "item")} added`);
+  return `What-if: ${changes} (${parts.join("; ")}). ${moved}`;
+}
+
+/**
  * @param links shared highlight state
  * @param {{ onSearch(query), onAdd(id), onReset() }} on user actions
  * Returns { el (card), banner (for the top of the widget), setExplanation, showResults,
@@ -45,10 +66,10 @@ export function createWhatIf(links, on) {
   let enteredRows = [];
 
   // banner: the views show an edited history
-  const bannerText = h("span", { class: "aw-what-if-text" });
+  const bannerLine = h("span", { class: "aw-what-if-text" });
   const reset = h("button", { class: "aw-reset-history", type: "button", text: "Back to the original history" });
   reset.addEventListener("click", () => on.onReset());
-  const banner = h("div", { class: "aw-what-if", role: "status" }, bannerText, reset);
+  const banner = h("div", { class: "aw-what-if", role: "status" }, bannerLine, reset);
   banner.hidden = true;
 
   // add an item
@@ -75,10 +96,7 @@ export function createWhatIf(links, on) {
     h("div", { class: "aw-change-col" }, h("div", { class: "aw-change-head", text: "Entered the top-k" }), entered),
     h("div", { class: "aw-change-col" }, h("div", { class: "aw-change-head", text: "Left the top-k" }), left),
   );
-  const hint = h("div", {
-    class: "aw-what-if-hint",
-    text: "Remove history items with × in the “why” panel or add one here: recommendations, attention and importance follow.",
-  });
+  const hint = h("div", { class: "aw-what-if-hint" });
   const status = h("div", { class: "aw-what-if-status", "aria-live": "polite" });
   const view = card("What if the history were different?", { className: "aw-what-if-card" });
   view.body.append(hint, adder, status, change);
@@ -151,15 +169,15 @@ export function createWhatIf(links, on) {
       const editable = e.editable;
       view.el.hidden = !editable && !what;
       adder.hidden = hint.hidden = !editable;
+      hint.textContent = e.featureValues?.values.size
+        ? "Remove history items with × in the “why” panel, change their features with ✎ there (or the form under its list), or add one here: recommendations, attention and importance follow."
+        : "Remove history items with × in the “why” panel or add one here: recommendations, attention and importance follow.";
       reset.hidden = !editable;
       banner.hidden = change.hidden = !what;
       enteredRows = [];
       if (what) {
-        const { removed, added } = historyChange(what.originalHistory, e.historyIds());
         const k = what.originalRecs.length || e.recs.length;
-        bannerText.textContent =
-          `What-if: the views show an edited history (${plural(removed, "item")} removed, ${plural(added, "item")} added; ` +
-          `the original has ${what.originalHistory.length}). ${what.entered.length} recommendation(s) entered and ${what.left.length} left the top ${k}.`;
+        bannerLine.textContent = bannerText(what, e.historyIds(), k);
         summary.textContent = `Compared with the original top ${k}:`;
         enteredRows = itemList(entered, what.entered, true);
         itemList(left, what.left, false);

@@ -2,9 +2,11 @@
 // recommendation by a method the user picks (the methods and their descriptions come in
 // the pack header: header.importance.methods / .descriptions),
 // how well that method agrees with occlusion, and a note when raw attention and occlusion
-// blame different items. Each row can carry a remove button (what-if editing).
+// blame different items. Each row can carry a remove button and a "change a feature" button
+// (what-if editing; the feature form is feature-edit.js).
 import { cssAt, MISSING_CSS, NEGATIVE_CSS } from "./colors.js";
 import { card, fmt, h } from "./dom.js";
+import { createFeatureEditor } from "./feature-edit.js";
 import { createRoving } from "./keys.js";
 
 /**
@@ -87,8 +89,9 @@ export function barLayout(values) {
 
 /**
  * @param links shared highlight state
- * @param {{ onMethod(method), onRemove(pos), onApply?(ids) }} on user actions (onApply: try
- *   a history, e.g. the counterfactual's, as a what-if edit)
+ * @param {{ onMethod(method), onRemove(pos), onApply?(ids), onFeatureEdit?(edit) }} on user
+ *   actions (onApply: try a history, e.g. the counterfactual's, as a what-if edit;
+ *   onFeatureEdit: add a `feature_edit` entry)
  */
 export function createWhyView(links, on) {
   let expl = null;
@@ -126,8 +129,9 @@ export function createWhyView(links, on) {
   let cfHistory = null;
   cfApply.addEventListener("click", () => cfHistory && on.onApply?.(cfHistory));
   const head = h("div", { class: "aw-why-head" }, controls, agreement, note, top, counterfactual);
+  const features = createFeatureEditor({ onEdit: (edit) => on.onFeatureEdit?.(edit) });
   const view = card("Why this recommendation", { className: "aw-why" });
-  view.body.append(absent, head, list, missing);
+  view.body.append(absent, head, list, missing, features.el);
 
   select.addEventListener("change", () => on.onMethod(select.value));
   // keyboard: one tab stop, ↑/↓ between rows, Enter/Space = click, Delete = remove (what-if)
@@ -154,15 +158,38 @@ export function createWhyView(links, on) {
       value,
     );
     if (pos === expl.n - 1) li.classList.add("aw-imp-last");
+    const changed = (expl.whatIf?.featureChanges ?? []).filter((c) => c.position === pos);
+    if (changed.length) {
+      li.classList.add("aw-imp-edited");
+      li.dataset.changed = changed.map((c) => `${c.field}: ${c.before} → ${c.after}`).join("; ");
+    }
     if (expl.editable) {
-      // not a tab stop of its own (one per row): the focused row's Delete key does the same
+      // not tab stops of their own (one per row): the focused row's Delete key removes, and
+      // the feature form below the list is reachable with Tab
+      const actions = h("span", { class: "aw-imp-actions" });
+      if (features.available) {
+        const edit = h("button", {
+          class: "aw-feature-edit",
+          type: "button",
+          tabindex: "-1",
+          text: "✎",
+          title: `Change a feature of '${item.label}' (what if?)`,
+          "aria-label": `Change a feature of '${item.label}' (what if?)`,
+        });
+        edit.addEventListener("click", (event) => {
+          event.stopPropagation();
+          features.openFor(pos);
+        });
+        actions.append(edit);
+      }
       const remove = h("button", { class: "aw-remove", type: "button", tabindex: "-1", text: "×" });
       li.setAttribute("aria-keyshortcuts", "Delete");
       remove.addEventListener("click", (event) => {
         event.stopPropagation();
         on.onRemove(pos);
       });
-      li.append(remove);
+      actions.append(remove);
+      li.append(actions);
     }
     li.addEventListener("mouseenter", () => links.setHover(target));
     li.addEventListener("mouseleave", () => links.setHover(null));
@@ -203,7 +230,8 @@ export function createWhyView(links, on) {
           ? NEGATIVE_CSS
           : cssAt(0.25 + (0.75 * b.value) / scale);
       r.value.textContent = b.missing ? (pending ? "…" : "n/a") : fmt(b.value);
-      const where = `history item ${i + 1} of ${expl.n}${i === expl.n - 1 ? " (prediction position)" : ""}`;
+      const changed = r.li.dataset.changed ? ` (what-if: ${r.li.dataset.changed})` : "";
+      const where = `history item ${i + 1} of ${expl.n}${i === expl.n - 1 ? " (prediction position)" : ""}${changed}`;
       r.li.title = `${expl.history[i].label}\n${where}\n${method}: ${b.missing ? "n/a" : fmt(b.value, 4)}`;
       r.li.setAttribute(
         "aria-label",
@@ -235,7 +263,8 @@ export function createWhyView(links, on) {
     const pending = e.importance?.pending.has("counterfactual");
     counterfactual.hidden = !cf && !pending;
     cfHistory = cf?.found ? cf.editedHistory : null;
-    cfApply.hidden = !cfHistory || !e.editable;
+    // a history edit drops feature edits: "Try it" would not show what the line says
+    cfApply.hidden = !cfHistory || !e.editable || !!e.whatIf?.featureEdits.length;
     cfApply.disabled = busy;
     if (!cf) {
       cfText.textContent = pending ? "computing…" : "";
@@ -262,6 +291,7 @@ export function createWhyView(links, on) {
       missing.hidden = true;
       const target = e.target?.label;
       view.sub.textContent = target ? `of ${target}${e.whatIf ? " (edited history)" : ""}` : "";
+      features.setExplanation(e); // first: the rows ask it whether it offers feature edits
       rows = e.history.map(row);
       list.replaceChildren(...rows.map((r) => r.li));
       roving.refresh();
@@ -296,6 +326,7 @@ export function createWhyView(links, on) {
     setBusy(value) {
       busy = value;
       cfApply.disabled = value;
+      features.setBusy(value);
       if (expl) updateRemoveButtons();
     },
     highlight(lit, selection) {

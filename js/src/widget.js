@@ -1,7 +1,8 @@
 // AttentionExplorer front end (anywidget). Wires the traits (contract in js/README.md)
 // to the views: packs are decoded once per user, head/layer/mode changes redraw from
 // the decoded tensors, and hover/selection are linked across views. The "why" panel
-// switches importance methods locally; what-if edits go to the kernel via `history_edit`.
+// switches importance methods locally; what-if edits go to the kernel via `history_edit`
+// (items removed or added) and `feature_edit` (items' features changed).
 import { createBarsView } from "./bars.js";
 import { createControls } from "./controls.js";
 import { h } from "./dom.js";
@@ -86,6 +87,7 @@ function render({ model, el }) {
     onMethod: guard(chooseMethod),
     onRemove: guard(removeItem),
     onApply: guard(editHistory),
+    onFeatureEdit: guard(editFeature),
   });
   const whatIf = createWhatIf(links, { onSearch: guard(search), onAdd: guard(addItem), onReset: guard(resetHistory) });
   const views = [seq, feat, bars, recs, why, whatIf, graph];
@@ -204,9 +206,19 @@ function render({ model, el }) {
     if (expl) editHistory(appendId(expl.historyIds(), id));
   }
 
+  /** Add a feature edit ({field, value, position} or {field, value, replaces}) to the ones
+   * shown: they apply to the shown history (a remove/add afterwards drops them). */
+  function editFeature(edit) {
+    if (!expl?.editable || !edit) return;
+    commit("feature_edit", [...(model.get("feature_edit") ?? []), edit]);
+    setBusy(true);
+  }
+
+  /** Back to the user's own history: [] drops the feature edits too (the kernel does it). */
   function resetHistory() {
-    if (!(model.get("history_edit") ?? []).length) return;
-    commit("history_edit", []);
+    if ((model.get("history_edit") ?? []).length) commit("history_edit", []);
+    else if ((model.get("feature_edit") ?? []).length) commit("feature_edit", []);
+    else return;
     setBusy(true);
   }
 

@@ -69,6 +69,7 @@ export const defaults = () => ({
   selection: [],
   status: "",
   history_edit: [],
+  feature_edit: [],
   method: "",
 });
 

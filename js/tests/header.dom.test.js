@@ -56,6 +56,10 @@ const SHOWS = {
     check: (el) => texts(el, "select.aw-method option").some((t) => t.includes("computing…")),
   },
   editable: (el) => el.querySelectorAll(".aw-remove").length === 3,
+  feature_values: (el) =>
+    texts(el, "select.aw-feature-field option").join() === "category,brand" &&
+    [...el.querySelectorAll("select.aw-feature-value option")].some((o) => o.value === "tripods") &&
+    el.querySelectorAll(".aw-feature-edit").length === 3,
   what_if: {
     pack: "what-if.pack",
     check: (el) =>

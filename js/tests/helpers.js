@@ -79,7 +79,8 @@ export function sampleImportance(n) {
 /**
  * A synthetic user: n items, L layers, H heads, fields item/category/brand.
  * With `importance` (true or { values, default, note, agreement, userAgreement, nUsers, pending }) the pack also
- * has the why-panel fields; `editable` and `whatIf` (the header's what_if) go as given;
+ * has the why-panel fields; `editable`, `whatIf` (the header's what_if) and `featureValues`
+ * (its feature_values) go as given;
  * `ids` / `recIds` set the history / recommendation ids (default i0, i1, ... / r0, r1, ...).
  */
 export function makePack({
@@ -94,6 +95,7 @@ export function makePack({
   importance,
   editable = false,
   whatIf = null,
+  featureValues = null,
 } = {}) {
   const cats = ["cameras", "lenses", "bags"];
   const history = Array.from({ length: n }, (_, i) => ({
@@ -154,6 +156,7 @@ export function makePack({
     };
   }
   header.editable = editable;
+  header.feature_values = featureValues;
   header.what_if = whatIf;
   return encodePack(header, arrays);
 }
