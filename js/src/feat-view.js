@@ -27,6 +27,7 @@ export function createFeatView(links) {
   });
   map.setScaleMode("max"); // shares of one row sum to 1: the full range reads directly
   const empty = h("div", { class: "aw-note", text: "This pack has no feature attention." });
+  empty.hidden = true; // until an explanation says so (it is drawn a frame after the others)
 
   function occlusionLines(row, col) {
     const fields = expl.fields.slice(1);

@@ -250,10 +250,34 @@ function render({ model, el }) {
     root.classList.toggle("aw-edited", !!expl?.whatIf);
     whatIf.banner.hidden = true;
     if (n) {
-      for (const v of views) v.setExplanation(expl);
+      for (const v of views) if (v !== feat) v.setExplanation(expl);
       applyMethod();
+      drawFeaturesLater();
     } else graph.destroy();
     redraw(true);
+  }
+
+  // The feature heatmaps (a quarter of a 200-item user's drawing) follow in the frame after
+  // the sequence heatmap is painted: a user switch, and a static page's first paint, show
+  // it that much sooner. data-draw-count on their canvases says when they are drawn.
+  let featFrame = 0;
+  let featTimer = 0;
+  function drawFeaturesLater() {
+    cancelFeatures();
+    const shown = expl;
+    const drawNow = guard(() => {
+      featFrame = featTimer = 0;
+      if (expl !== shown) return;
+      feat.setExplanation(shown);
+      paintHighlights();
+    });
+    if (typeof requestAnimationFrame !== "function") drawNow();
+    else featFrame = requestAnimationFrame(() => (featTimer = setTimeout(drawNow, 0)));
+  }
+  function cancelFeatures() {
+    if (featFrame) cancelAnimationFrame(featFrame);
+    clearTimeout(featTimer);
+    featFrame = featTimer = 0;
   }
 
   // In a static export, the archive's users next to the shown one are decoded while the page
@@ -400,6 +424,7 @@ function render({ model, el }) {
     for (const [event, handler] of subscriptions) model.off(event, handler);
     clearTimeout(busyTimer);
     clearTimeout(aheadTimer);
+    cancelFeatures();
     whatIf.destroy();
     controls.destroy();
     graph.destroy();

@@ -75,6 +75,9 @@ export const defaults = () => ({
 
 let cleanups = [];
 
+/** Wait until the frame after the next paint, when the widget draws its feature heatmaps. */
+export const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
 /** Render the widget for a fake model with `state` over the defaults. */
 export function mount(state = {}) {
   const model = fakeModel({ ...defaults(), ...state });

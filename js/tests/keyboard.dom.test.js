@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { mount, view } from "./harness.js";
+import { mount, painted, view } from "./harness.js";
 import { encodeArchive, makePack } from "./helpers.js";
 
 const press = (el, key, opts = {}) => {
@@ -97,8 +97,9 @@ describe("keyboard, theme and messages", () => {
     ]);
   });
 
-  it("says which colour scale the heatmap uses and switches it", () => {
+  it("says which colour scale the heatmap uses and switches it", async () => {
     const { el } = mount({ payload: view(makePack({ n: 40 })) });
+    await painted();
     const canvas = el.querySelector("canvas.aw-seq-heatmap");
     expect(canvas.dataset.scale).toMatch(/^colour: 0–[\d.]+ \(99th pct\)$/);
     const select = el.querySelector("select.aw-scale");

@@ -2,13 +2,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { Explanation } from "../src/explanation.js";
 import { serializeSvg } from "../src/export.js";
-import { mount, view } from "./harness.js";
+import { mount, painted, view } from "./harness.js";
 import { encodeArchive, fixture, makePack } from "./helpers.js";
 
 const drawCount = (el, sel = "canvas.aw-seq-heatmap") => Number(el.querySelector(sel).dataset.drawCount);
 
 describe("AttentionExplorer front end", () => {
-  it("renders every view and shows hostile text as text", () => {
+  it("renders every view and shows hostile text as text", async () => {
     const { el } = mount();
     const root = el.querySelector(".attnwidget");
     expect(root).not.toBeNull();
@@ -33,6 +33,10 @@ describe("AttentionExplorer front end", () => {
     expect(el.querySelector(".aw-truncated").textContent).toContain("3 of 10");
     expect(el.querySelector(".aw-warnings").textContent).toContain("NaN");
     expect(drawCount(el)).toBe(1);
+    // the feature heatmaps follow in the frame after the sequence heatmap's paint
+    expect(el.querySelector("canvas.aw-feat-heatmap").dataset.drawCount).toBeUndefined();
+    expect(el.querySelector(".aw-feat .aw-note").hidden).toBe(true); // no "has no feature attention" flash
+    await painted();
     expect(drawCount(el, "canvas.aw-feat-heatmap")).toBe(1);
   });
 
@@ -59,8 +63,9 @@ describe("AttentionExplorer front end", () => {
     expect(text).toMatch(/style="[^"]*fill:/); // inlined styles
   });
 
-  it("redraws locally when head, layer or mode change", () => {
+  it("redraws locally when head, layer or mode change", async () => {
     const { model, el } = mount();
+    await painted();
     model.set("head", 1);
     expect(drawCount(el)).toBe(2);
     expect(Number(el.querySelector(".attnwidget").dataset.redrawMs)).toBeGreaterThanOrEqual(0);

@@ -73,7 +73,11 @@ def pixels(canvas: Locator) -> Pixels:
 
 
 def assert_heatmap_drawn(canvas: Locator, min_cells_css_px: float = 2 * LEGEND_CSS_PX) -> Pixels:
-    """The heatmap has clearly more coloured (non-background, non-text) pixels than its legend."""
+    """The heatmap has clearly more coloured (non-background, non-text) pixels than its legend
+    (waiting for its first draw: the feature heatmaps follow the sequence heatmap a frame later)."""
+    canvas.page.wait_for_function(
+        "el => el.dataset.drawCount !== undefined", arg=canvas.element_handle(), timeout=30_000
+    )
     px = pixels(canvas)
     assert px.draw_count >= 1, "heatmap never drew (no data-draw-count)"
     assert px.width > 0 and px.height > 0, f"heatmap canvas has no size: {px}"
