@@ -8,10 +8,12 @@ Two apps, each served by Voila and driven in headless Chromium by moving the use
   * a shop with 200-item histories and a 4-layer x 8-head model (untrained: speed only);
   * the demo app (``attnwidget demo``'s notebook: the trained demo model + the dashboard).
 
-Three kinds of switch, each ≥ ``--switches`` times, every user shown for the first time:
+Three kinds of switch, each ≥ ``--switches`` times, every user shown for the first time
+(steps and rush on the slider's next window of users, paged to with a click on its ›):
 
-  jump   to a user 5 places along the slider: the kernel has never explained it (nor
-         explained it ahead), so this is the cold path: explain, pack, send, draw;
+  jump   to a user 4 places along the slider (the kernel explains 2 places either side
+         ahead): the kernel has never explained it, so this is the cold path: explain,
+         pack, send, draw; over the slider's first window of users;
   step   to the next user, after the previous one has been on screen for ``--dwell`` s:
          the kernel explained it ahead in the background (the usual way through users);
   rush   to the next user as soon as the previous one is drawn (holding an arrow key).
@@ -116,6 +118,17 @@ def wait_settled(page, timeout_s: float = 300.0) -> None:
     )
 
 
+def next_window(page) -> int:
+    """Page the user slider to its next window with a click on ›; the window's size."""
+    value = page.locator(".attnwidget .aw-control .aw-value").first
+    before = value.text_content()
+    page.click(".attnwidget button.aw-user-page[data-dir='1']")
+    page.wait_for_function(
+        "([el, before]) => el.textContent !== before", arg=[value.element_handle(), before]
+    )
+    return int(page.eval_on_selector(".attnwidget input.aw-user-slider", "s => s.max")) + 1
+
+
 def measure(page, url: str, n: int, dwell: float) -> dict:
     page.goto(url, timeout=300_000)
     page.wait_for_selector("canvas.aw-seq-heatmap[data-draw-count]", timeout=300_000)
@@ -123,14 +136,15 @@ def measure(page, url: str, n: int, dwell: float) -> dict:
     n_users = int(page.eval_on_selector(".attnwidget input.aw-user-slider", "s => s.max")) + 1
     switch = lambda i: page.evaluate(SWITCH_JS, [i, 60_000])  # noqa: E731
     results = {}
-    # jumps: 5 apart, so neither the previous user's neighbours nor their explaining ahead help
+    # jumps: 4 apart, beyond the 2 users either side that the kernel explains ahead
     at, jumps = 0, []
-    while len(jumps) < n and at + 5 < n_users // 2:
-        at += 5
+    while len(jumps) < n and at + 4 < n_users:
+        at += 4
         jumps.append(switch(at))
         time.sleep(0.05)
     results["jump"] = report("jump", jumps)
     time.sleep(2.0)
+    n_users = next_window(page)  # users none of the jumps has explained
     # steps with a dwell: the next user was explained ahead while this one was shown
     steps = []
     at = n_users // 2
