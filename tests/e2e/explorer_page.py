@@ -310,3 +310,26 @@ def checkout_setup(repo_root: Path, bundle: Path | None = None) -> tuple[str, st
     )
     show = f"explorer._esm = Path({str(bundle)!r}).read_text()\n" if bundle else ""
     return setup, show
+
+
+DEMO_APP_TIMEOUT_MS = 120_000
+"""Kernel start + the demo model's load (trained on a session's first run) + first draw."""
+IMPORTANCE_BARS = ".aw-importance-bars"
+
+
+def open_demo_app(page: Page, url: str, *, also: tuple[str, ...] = ()) -> Locator:
+    """Load the Voila demo app; wait until the explorer and its why panel's bars (and each
+    selector in ``also``) are drawn."""
+    page.goto(url, timeout=DEMO_APP_TIMEOUT_MS)
+    root = widget_root(page)
+    wait_drawn(root, timeout_ms=DEMO_APP_TIMEOUT_MS)
+    root.locator(f"{IMPORTANCE_BARS}[data-method]").wait_for(state="visible")
+    for selector in also:
+        root.locator(selector).wait_for(state="visible")
+    return root
+
+
+def wait_for_kernel_answer(page: Page, root: Locator, before: int) -> None:
+    """Wait until the kernel's answer to an edit is drawn (a new pack, no edit pending)."""
+    wait_for_redraw(page, root, before)
+    page.wait_for_function("el => !el.classList.contains('aw-pending')", arg=root.element_handle())

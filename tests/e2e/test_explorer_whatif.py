@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 from explorer_page import (
+    DEMO_APP_TIMEOUT_MS,
+    IMPORTANCE_BARS,
     assert_heatmap_drawn,
     draw_count,
+    open_demo_app,
     rec_titles,
-    wait_drawn,
-    wait_for_redraw,
+    wait_for_kernel_answer,
     wait_for_text,
-    widget_root,
 )
 
 if TYPE_CHECKING:
@@ -28,18 +29,8 @@ if TYPE_CHECKING:
 
 # Training the demo model (first test of a session) takes ~1 min on 2 idle cores.
 pytestmark = pytest.mark.timeout(600)
-APP_TIMEOUT_MS = 120_000  # kernel start + demo model load + dashboard's entropy grid
 METHODS = ("attention", "rollout", "gradient", "occlusion")
-BARS = ".aw-importance-bars"
-
-
-def open_app(page: Page, url: str) -> Locator:
-    """Load the app and wait until the explorer and its why panel have drawn."""
-    page.goto(url, timeout=APP_TIMEOUT_MS)
-    root = widget_root(page)
-    wait_drawn(root, timeout_ms=APP_TIMEOUT_MS)
-    root.locator(f"{BARS}[data-method]").wait_for(state="visible")
-    return root
+BARS = IMPORTANCE_BARS
 
 
 def bar_state(root: Locator) -> list[tuple[str, str, str]]:
@@ -56,18 +47,12 @@ def history_titles(root: Locator) -> list[str]:
     return root.locator(f"{BARS} .aw-imp-title").all_text_contents()
 
 
-def wait_for_edit(page: Page, root: Locator, before: int) -> None:
-    """Wait until the kernel's answer to an edit has been drawn (new pack, no pending edit)."""
-    wait_for_redraw(page, root, before)
-    page.wait_for_function("el => !el.classList.contains('aw-pending')", arg=root.element_handle())
-
-
 def test_why_panel_method_switch(
     page: Page, voila_app: str, console_errors: list[str], screenshot
 ) -> None:
     """The why panel shows a default method with its agreement figure; another method redraws
     the bars locally (no kernel round trip needed) and re-weights the graph's importance edges."""
-    root = open_app(page, voila_app)
+    root = open_demo_app(page, voila_app)
     why = root.locator(".aw-why")
     assert why.is_visible()
     select = why.locator("select.aw-method")
@@ -79,7 +64,7 @@ def test_why_panel_method_switch(
         page,
         why.locator(".aw-agreement"),
         "t => !t.includes('computing')",
-        timeout_ms=APP_TIMEOUT_MS,
+        timeout_ms=DEMO_APP_TIMEOUT_MS,
     )
     assert "Kendall τ vs occlusion" in agreement and "top-1 agreement" in agreement, agreement
     note = why.locator(".aw-note")
@@ -112,7 +97,7 @@ def test_what_if_remove_reset_and_add(
 ) -> None:
     """Removing a history item changes the recommendations and lists what entered/left the
     top-k; reset restores the original; an item found by part of its title can be added."""
-    root = open_app(page, voila_app)
+    root = open_demo_app(page, voila_app)
     original_recs = rec_titles(root)
     original_history = history_titles(root)
     banner = root.locator(".aw-what-if")
@@ -122,7 +107,7 @@ def test_what_if_remove_reset_and_add(
     # remove the newest item (the prediction position): the recommendations change
     before = draw_count(root)
     root.locator(".aw-remove").last.click()
-    wait_for_edit(page, root, before)
+    wait_for_kernel_answer(page, root, before)
     banner.wait_for(state="visible")
     assert "edited history (1 item removed, 0 items added" in (banner.text_content() or "")
     assert history_titles(root) == original_history[:-1]
@@ -140,7 +125,7 @@ def test_what_if_remove_reset_and_add(
     # back to the original history
     before = draw_count(root)
     root.locator(".aw-reset-history").click()
-    wait_for_edit(page, root, before)
+    wait_for_kernel_answer(page, root, before)
     banner.wait_for(state="hidden")
     assert rec_titles(root) == original_recs
     assert history_titles(root) == original_history
@@ -156,7 +141,7 @@ def test_what_if_remove_reset_and_add(
     result.wait_for(state="visible")
     before = draw_count(root)
     result.click()
-    wait_for_edit(page, root, before)
+    wait_for_kernel_answer(page, root, before)
     banner.wait_for(state="visible")
     assert "0 items removed, 1 item added" in (banner.text_content() or "")
     assert history_titles(root) == [*original_history, wanted]
@@ -172,9 +157,9 @@ def test_reasons_and_the_counterfactual_one_click_away(
     """The first recommendations get a sentence a shopper can read, and the why panel says what
     would change the explained one; "Try it" (a real click) applies that counterfactual as a
     what-if edit, and the kernel's answer shows the item gone from the top-k."""
-    root = open_app(page, voila_app)
+    root = open_demo_app(page, voila_app)
     reasons = root.locator(".aw-rec-reason")
-    reasons.first.wait_for(state="visible", timeout=APP_TIMEOUT_MS)  # the background pass
+    reasons.first.wait_for(state="visible", timeout=DEMO_APP_TIMEOUT_MS)  # the background pass
     texts = reasons.all_text_contents()
     assert len(texts) == 3, texts
     assert all(t.startswith(("Because you bought", "Popular with", "No single")) for t in texts)
@@ -194,7 +179,7 @@ def test_reasons_and_the_counterfactual_one_click_away(
     removed = len(text.split("' and '")) + text.count("', '")
     before = draw_count(root)
     apply.click()
-    wait_for_edit(page, root, before)
+    wait_for_kernel_answer(page, root, before)
     root.locator(".aw-what-if").wait_for(state="visible")
     assert f"({removed} item" in (root.locator(".aw-what-if").text_content() or "")
     assert target not in rec_titles(root), "the counterfactual left its item in the top-k"

@@ -11,31 +11,20 @@ from typing import TYPE_CHECKING
 
 import pytest
 from explorer_page import (
+    IMPORTANCE_BARS,
     assert_heatmap_drawn,
     draw_count,
+    open_demo_app,
     rec_titles,
-    wait_drawn,
-    wait_for_redraw,
-    widget_root,
+    wait_for_kernel_answer,
 )
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
 pytestmark = pytest.mark.timeout(600)
-APP_TIMEOUT_MS = 120_000  # kernel start + demo model load (trained on the first run)
-BARS = ".aw-importance-bars"
+BARS = IMPORTANCE_BARS
 FORM = ".aw-feature-editor"
-
-
-def open_app(page: Page, url: str) -> Locator:
-    """Load the app and wait until the explorer, its why panel and feature form are drawn."""
-    page.goto(url, timeout=APP_TIMEOUT_MS)
-    root = widget_root(page)
-    wait_drawn(root, timeout_ms=APP_TIMEOUT_MS)
-    root.locator(f"{BARS}[data-method]").wait_for(state="visible")
-    root.locator(FORM).wait_for(state="visible")
-    return root
 
 
 def bar_values(root: Locator) -> list[tuple[str, str]]:
@@ -48,16 +37,10 @@ def bar_values(root: Locator) -> list[tuple[str, str]]:
     )
 
 
-def wait_for_answer(page: Page, root: Locator, before: int) -> None:
-    """Wait until the kernel's answer to an edit is drawn (new pack, no edit pending)."""
-    wait_for_redraw(page, root, before)
-    page.wait_for_function("el => !el.classList.contains('aw-pending')", arg=root.element_handle())
-
-
 def test_change_a_brand_and_go_back(
     page: Page, voila_app: str, console_errors: list[str], screenshot
 ) -> None:
-    root = open_app(page, voila_app)
+    root = open_demo_app(page, voila_app, also=(FORM,))
     banner = root.locator(".aw-what-if")
     assert not banner.is_visible()
     form = root.locator(FORM)
@@ -86,7 +69,7 @@ def test_change_a_brand_and_go_back(
 
     before = draw_count(root)
     apply.click()
-    wait_for_answer(page, root, before)
+    wait_for_kernel_answer(page, root, before)
     banner.wait_for(state="visible")
     text = banner.locator(".aw-what-if-text").text_content() or ""
     assert f"brand of '{titles[-1]}' → {new}" in text, text
@@ -106,7 +89,7 @@ def test_change_a_brand_and_go_back(
     # back to the original history
     before = draw_count(root)
     banner.locator(".aw-reset-history").click()
-    wait_for_answer(page, root, before)
+    wait_for_kernel_answer(page, root, before)
     banner.wait_for(state="hidden")
     assert rec_titles(root) == original_recs
     assert "edited" not in (rows.last.get_attribute("class") or "")
