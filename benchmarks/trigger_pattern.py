@@ -13,7 +13,9 @@ rule occurrence of a held-out customer the case is the history up to the target:
 prints the target's HR@10 (items of the history excluded) with the trigger in the history and
 with the trigger removed, by gap (1 = trigger is the last purchase, 2–5 = behind popular
 items), and, for the gap-2–5 cases where the model ranks the target in its top 10, how often
-each importance method ranks the trigger first (occlusion is the widget's default method).
+each importance method ranks the trigger first. "default" marks the method the explorer
+shows first: the one (other than occlusion) agreeing best with occlusion, by mean Kendall τ,
+here over these cases (the explorer takes the mean over a sample of users).
 Targets (issue 10, 1b): HR@10 ≥ 0.5 with the trigger at gap 2–5 and a large drop without it;
 occlusion and the default method find the trigger for ≥ 90%.
 """
@@ -27,6 +29,7 @@ import numpy as np
 
 from attnwidget import Dataset, SASRec, fit, synthetic_shop
 from attnwidget.explain import METHODS
+from attnwidget.explain.agreement import default_method, method_agreement
 from attnwidget.explain.explanation import explain_indices
 from attnwidget.sources import as_source
 
@@ -105,18 +108,25 @@ def main() -> None:
         )
     source = as_source(model)
     found = {m: [] for m in METHODS}
+    explanations = []
     for row in np.flatnonzero((gaps >= 2) & with_hit):
         history, target, position = cases[row]
         seen = history[-model.config.max_len :]
         position -= len(history) - len(seen)
-        table = explain_indices(source, seen, target=int(target), k=1).importance
+        expl = explain_indices(source, seen, target=int(target), k=1)
+        table = expl.importance
+        explanations.append(expl)
         for method in METHODS:
             found[method].append(int(np.nanargmax(table[method].to_numpy())) == position)
     n = len(found[METHODS[0]])
+    agreement, _ = method_agreement(explanations)
+    default = default_method(agreement)
     print(f"\ntrigger ranked first, gap 2-5 cases with the target in the top 10 ({n} cases)")
+    print(f"  {'method':<10} {'found':>5}  Kendall τ vs occlusion")
     for method in METHODS:
-        default = "  (default)" if method == "occlusion" else ""
-        print(f"  {method:<10} {np.mean(found[method]) if n else float('nan'):.3f}{default}")
+        mark = "  (default)" if method == default else ""
+        rate = np.mean(found[method]) if n else float("nan")
+        print(f"  {method:<10} {rate:.3f}  {agreement[method]['kendall_tau']:.3f}{mark}")
 
 
 if __name__ == "__main__":
