@@ -80,8 +80,12 @@ def check_verifies(source, shop, user, cf):
         assert list(cf.item_ids) == [
             source.catalog.item_id(int(expl.history[p])) for p in cf.positions
         ]
-    else:
-        assert rank == cf.rank_after and cf.positions == ()
+    else:  # the original history stays; the closest attempt leaves the item at rank_after
+        assert cf.positions == () and rank == cf.rank_before
+        kept = np.delete(np.arange(len(expl.history)), list(cf.closest))
+        closest = [source.catalog.item_id(int(i)) for i in expl.history[kept]]
+        assert rescored_rank(source, full, cut_off, closest, cf.item, cf.k) == cf.rank_after
+        assert cf.rank_after <= cf.k
 
 
 @pytest.mark.parametrize("model_kind", ["sasrec", "torch"])
