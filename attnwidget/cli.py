@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model_args.add_argument("--batch-size", type=int, metavar="N", default=128, help="default: 128")
     model_args.add_argument(
-        "--lr", type=float, metavar="RATE", default=1e-3, help="learning rate (default: 1e-3)"
+        "--lr", type=float, metavar="RATE", default=3e-3, help="learning rate (default: 3e-3)"
     )
     model_args.add_argument(
         "--d-model", type=int, metavar="N", default=64, help="width (default: 64)"
@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_args.add_argument(
         "--max-len", type=int, metavar="N", default=50, help="longest history read (default: 50)"
     )
-    model_args.add_argument("--dropout", type=float, metavar="P", default=0.2, help="default: 0.2")
+    model_args.add_argument("--dropout", type=float, metavar="P", default=0.1, help="default: 0.1")
     model_args.add_argument(
         "--seed", type=int, metavar="N", default=0, help="random seed (default: 0)"
     )

@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="fit's default if unset")
     parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--dropout", type=float, default=0.2)
+    parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--loss", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rules", type=int, default=0, help="planted rules instead")
