@@ -115,6 +115,12 @@ class EditsFeatures(Protocol):
         features (occlusion, gradients, feature occlusion re-run on them)."""
         ...
 
+    @property
+    def history_features(self) -> np.ndarray:
+        """``[n_items + 1, F - 1]`` value indices the histories' items are read with: the
+        table given to :meth:`with_features`, or the catalogue's features."""
+        ...
+
 
 @runtime_checkable
 class ListsUsers(Protocol):

@@ -54,6 +54,11 @@ class SASRecSource:
         edited._item_features = np.array(item_features, dtype=np.int64)
         return edited
 
+    @property
+    def history_features(self) -> np.ndarray:
+        """The feature table the histories' items are read with (edited or the catalogue's)."""
+        return self.catalog.features if self._item_features is None else self._item_features
+
     def _features(self, batch: torch.Tensor) -> torch.Tensor | None:
         """``[B, n, F]`` edited features of a padded batch's items; ``None``: the catalogue's."""
         if self._item_features is None:
