@@ -250,9 +250,11 @@ class Catalog:
     def title(self, index: int) -> str:
         return self.titles[index - 1] if 1 <= index <= self.n_items else "<pad>"
 
-    def feature_labels(self, index: int) -> dict[str, str]:
-        """Readable feature values of one item, by field name."""
-        return {f.name: f.label(int(self.features[index, k])) for k, f in enumerate(self.fields)}
+    def feature_labels(self, index: int, table: np.ndarray | None = None) -> dict[str, str]:
+        """Readable feature values of one item, by field name (from ``table``, an edited copy
+        of :attr:`features`, when given)."""
+        values = self.features if table is None else table
+        return {f.name: f.label(int(values[index, k])) for k, f in enumerate(self.fields)}
 
     def describe(self, indices: Iterable[int]) -> pd.DataFrame:
         """Item id, title and feature labels of the given indices (one row each)."""

@@ -22,6 +22,7 @@ from ..errors import (
 from ..histories import dense_history, encode_history
 from ..ranking import nothing_to_recommend, top_k, unrankable_count
 from ..sources import AttentionSource, SourceOutput, as_source
+from ..sources.base import EditsFeatures
 from .addition import Addition, find_addition
 from .attention import attention_rollout, distribution_stats
 from .attention_metrics import occlusion_r2
@@ -71,6 +72,15 @@ class Explanation:
     @property
     def field_names(self) -> list[str]:
         return list(self.source.field_names)
+
+    @property
+    def history_feature_table(self) -> np.ndarray:
+        """``[n_items + 1, F - 1]`` feature values the history's items were read with: a
+        feature what-if's edited table, else the catalogue's (recommended items keep the
+        catalogue's either way)."""
+        if isinstance(self.source, EditsFeatures):
+            return self.source.history_features
+        return self.catalog.features
 
     @property
     def truncated(self) -> bool:

@@ -227,17 +227,10 @@ def _edited_table(
     items = np.unique(seen)
     unmatched = []
     for i, edit in enumerate(edits):
-        f, fld = _field(catalog, edit.field)
-        value = _value(fld, edit.value, "value")
+        f, value, old = resolve_feature_edit(catalog, edit, len(seen))
         if edit.position is not None:
-            if edit.position >= len(seen):
-                raise ArgumentValueError(
-                    f"position {edit.position} is outside the history the model sees "
-                    f"(positions 0..{len(seen) - 1})"
-                )
             rows = seen[[edit.position]]
-        elif edit.replaces is not None:
-            old = _value(fld, edit.replaces, "replaces")
+        elif old is not None:
             rows = items[table[items, f] == old]
         else:
             rows = items
@@ -245,6 +238,26 @@ def _edited_table(
             unmatched.append(i)
         table[rows, f] = value
     return table, unmatched
+
+
+def resolve_feature_edit(
+    catalog: Catalog, edit: FeatureEdit, n: int
+) -> tuple[int, int, int | None]:
+    """``edit``'s field column, new value index and replaced value index (``None`` without
+    ``replaces``) in ``catalog``, for a history of ``n`` items the model sees.
+
+    Raises:
+        ArgumentValueError: an unknown field, a value or ``replaces`` not in the field's
+            vocabulary, or a position outside ``0..n-1``.
+    """
+    f, fld = _field(catalog, edit.field)
+    value = _value(fld, edit.value, "value")
+    if edit.position is not None and edit.position >= n:
+        raise ArgumentValueError(
+            f"position {edit.position} is outside the history the model sees (positions 0..{n - 1})"
+        )
+    old = None if edit.replaces is None else _value(fld, edit.replaces, "replaces")
+    return f, value, old
 
 
 def _describe(edit: FeatureEdit) -> str:

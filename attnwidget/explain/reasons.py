@@ -28,7 +28,6 @@ import numpy as np
 from ..checks import check_float, check_int
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..sources import can_rerun
-from ..sources.base import EditsFeatures
 from .importance import METHODS, feature_occlusion, gradient_importance
 from .rescoring import item_scores
 
@@ -199,21 +198,13 @@ def _cited(
     return [int(p) for p in order if drops[p] > 0 and drops[p] >= min_share * total]
 
 
-def _history_values(expl: Explanation) -> np.ndarray:
-    """``[n, F - 1]`` feature values of the history's items as the model read them: a
-    feature what-if's edited ones, else the catalogue's (the recommended items keep theirs)."""
-    source = expl.source
-    table = source.history_features if isinstance(source, EditsFeatures) else expl.catalog.features
-    return table[expl.history]
-
-
 def _best_feature(expl: Explanation, target: int) -> tuple[float, int, int, np.ndarray] | None:
     """The feature value whose hiding lowers ``target``'s score most, summed over the history
     items having it: ``(drop, field, value, positions)``, or ``None`` without features."""
     drops = feature_occlusion(expl.source, expl.history, target) if can_rerun(expl.source) else None
     if drops is None or drops.size == 0 or not np.isfinite(drops).any():
         return None
-    values = _history_values(expl)
+    values = expl.history_feature_table[expl.history]
     best = None
     for f in range(drops.shape[1]):
         for value in np.unique(values[:, f]):
@@ -232,7 +223,7 @@ def _taste(expl: Explanation, target: int) -> tuple[str, str] | None:
     catalog = expl.catalog
     if not catalog.fields:
         return None
-    values = [int(v) for v in _history_values(expl)[:, 0] if v > _UNKNOWN]
+    values = [int(v) for v in expl.history_feature_table[expl.history, 0] if v > _UNKNOWN]
     if not values:
         return None
     own = int(catalog.features[target, 0])

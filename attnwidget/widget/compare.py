@@ -22,7 +22,7 @@ from ..explain import FAST_METHODS, Explanation, explain
 from ..sources import as_source
 from .bundle import CSS, STATIC
 from .explanation_pack import explanation_pack
-from .traits import trait_error_type
+from .traits import RefusesChanges
 
 COMPARE_BUNDLE = STATIC / "compare.js"
 
@@ -36,7 +36,7 @@ def _compare_bundle() -> Any:
     return COMPARE_BUNDLE
 
 
-class CompareExplorer(anywidget.AnyWidget):
+class CompareExplorer(RefusesChanges, anywidget.AnyWidget):
     """Two explanations side by side: the same history through two models (before and
     after retraining, SASRec and a model you brought), or two users through one model.
     Their recommendations are shown side by side with what differs (only in one top-k,
@@ -191,11 +191,6 @@ class CompareExplorer(anywidget.AnyWidget):
                 self.pack_b = explanation_pack(b, methods=FAST_METHODS)
 
     # --- side B when comparing two users -----------------------------------------------
-    def _refused(self, kind: type[AttnWidgetError], message: str) -> t.TraitError:
-        """The error refusing a change (``kind`` and a TraitError), also shown in ``error``."""
-        self.error = message
-        return trait_error_type(kind)(message)
-
     @t.validate("user_b")
     def _valid_user_b(self, proposal: t.Bunch) -> str:
         value = proposal["value"]

@@ -140,6 +140,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _section(title: str, header: list[str], rows: list[list[str]] | None) -> str:
+    """A bold title over a table of escaped cells; nothing when ``rows`` is ``None``."""
+    return "" if rows is None else f"<p><b>{title}</b></p>" + _table(header, rows)
+
+
 def faithfulness_html(
     per_user: pd.DataFrame | None,
     mi: pd.DataFrame | None,
@@ -165,35 +170,26 @@ def faithfulness_html(
             ],
         )
     where = " (explanations table)" if from_table else ""
-    mi_part = ""
-    if mi is not None:
-        mi_part = (
-            f"<p><b>Most-attended item vs recommendation, {n_users} users{where}</b></p>"
-            + _table(
-                ["field", "MI", "shuffled", "excess"],
-                [
-                    [str(f), _number(r["mi"]), _number(r["mi_shuffled"]), _number(r["mi_excess"])]
-                    for f, r in mi.iterrows()
-                ],
-            )
-        )
-    agreement_part = ""
-    if agreement is not None:
-        agreement_part = (
-            f"<p><b>Agreement with occlusion, mean over {n_users} users{where}</b></p>"
-            + _table(
-                ["method", "Kendall τ", "top-1 agreement", "users"],
-                [
-                    [
-                        str(m),
-                        _number(r["kendall_tau"]),
-                        _number(r["top1_agreement"]),
-                        str(int(r["users"])),
-                    ]
-                    for m, r in agreement.iterrows()
-                ],
-            )
-        )
+    mi_part = _section(
+        f"Most-attended item vs recommendation, {n_users} users{where}",
+        ["field", "MI", "shuffled", "excess"],
+        None
+        if mi is None
+        else [
+            [str(f), _number(r["mi"]), _number(r["mi_shuffled"]), _number(r["mi_excess"])]
+            for f, r in mi.iterrows()
+        ],
+    )
+    agreement_part = _section(
+        f"Agreement with occlusion, mean over {n_users} users{where}",
+        ["method", "Kendall τ", "top-1 agreement", "users"],
+        None
+        if agreement is None
+        else [
+            [str(m), _number(r["kendall_tau"]), _number(r["top1_agreement"]), str(int(r["users"]))]
+            for m, r in agreement.iterrows()
+        ],
+    )
     note_part = "".join(f"<p><i>{html.escape(note)}</i></p>" for note in notes)
     lines = [*READING_GUIDE.values(), *([TOP1_GUIDE] if agreement is not None else [])]
     guide = "".join(f"<li>{html.escape(line)}</li>" for line in lines)

@@ -50,22 +50,18 @@ def _item_id(catalog: Catalog, index: int) -> int | str:
     return item_id if isinstance(item_id, int | str) else str(item_id)
 
 
-def _item(expl: Explanation, index: int) -> dict[str, Any]:
+def _item(expl: Explanation, index: int, features: np.ndarray | None = None) -> dict[str, Any]:
     return {
         "id": _item_id(expl.catalog, index),
         "title": expl.catalog.title(int(index)),
-        "features": expl.catalog.feature_labels(int(index)),
+        "features": expl.catalog.feature_labels(int(index), features),
     }
 
 
-def _history(
-    expl: Explanation, features: Sequence[Mapping[str, str]] | None
-) -> list[dict[str, Any]]:
-    items = [_item(expl, i) for i in expl.history]
-    if features is not None:
-        for item, edited in zip(items, features, strict=True):
-            item["features"] = dict(edited)
-    return items
+def _history(expl: Explanation) -> list[dict[str, Any]]:
+    """The history's items with the features the model read (a feature what-if's edits)."""
+    table = expl.history_feature_table
+    return [_item(expl, i, table) for i in expl.history]
 
 
 def _scored(expl: Explanation, index: int) -> dict[str, Any]:
@@ -106,15 +102,13 @@ def explanation_header(
     editable: bool = False,
     what_if: Mapping[str, Any] | None = None,
     feature_values: Mapping[str, Sequence[str] | None] | None = None,
-    history_features: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The JSON part of a pack: user, shapes, items as text, importance summary.
 
     ``feature_values`` (sent only with ``editable``) are the values the browser offers for a
     feature what-if, per field (``None`` for a field with too many values to send); see
-    :func:`~attnwidget.widget.feature_whatif.feature_vocabulary`. ``history_features``
-    replace the catalogue's features of the history items (a feature what-if shows the
-    edited values).
+    :func:`~attnwidget.widget.feature_whatif.feature_vocabulary`. The history's items carry
+    the features the model read them with (a feature what-if shows the edited values).
 
     ``agreement`` is the model-level agreement with occlusion per method (mean over
     ``agreement_users`` users); without it, this explanation's own agreement is used, and
@@ -129,7 +123,7 @@ def explanation_header(
         "n_layers": int(n_layers),
         "n_heads": int(n_heads),
         "fields": list(expl.field_names),
-        "history": _history(expl, history_features),
+        "history": _history(expl),
         "truncated": (
             {"total": expl.total_length, "shown": len(expl.history)} if expl.truncated else None
         ),

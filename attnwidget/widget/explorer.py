@@ -36,11 +36,11 @@ from .snapshot import snapshot_state
 from .standalone import page_from_state, write_page
 from .traits import (
     Checked,
+    RefusesChanges,
     ReportedEnum,
     ReportedInt,
     ReportedList,
     scalar_id,
-    trait_error_type,
 )
 from .users import SEARCH_LIMIT, USER_WINDOW, UserList
 
@@ -59,7 +59,7 @@ BROWSER_TRAITS = (
 """The traits the front end writes; a browser change to any other trait is refused."""
 
 
-class AttentionExplorer(anywidget.AnyWidget):
+class AttentionExplorer(RefusesChanges, anywidget.AnyWidget):
     """Linked attention views for one user at a time.
 
     Args:
@@ -207,11 +207,6 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     def _background_failed(self, message: str) -> None:
         self.error, self.status = message, ""
-
-    def _refused(self, kind: type[AttnWidgetError], message: str) -> t.TraitError:
-        """The error refusing a change (``kind`` and a TraitError), also shown in ``error``."""
-        self.error = message
-        return trait_error_type(kind)(message)
 
     def _prepared_or_refused(self, what: str, make: Any, *args: Any) -> View:
         """``make(*args)``; any error is shown in ``error`` and raised as a TraitError."""

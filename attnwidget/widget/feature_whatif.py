@@ -10,15 +10,15 @@ The browser sends the ``feature_edit`` trait: a list of plain objects, each ``{"
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..data import Catalog
 from ..data.features import PAD
-from ..errors import DataError
+from ..errors import ArgumentValueError, DataError
 from ..explain import FeatureEdit, FeatureWhatIf
+from ..explain.feature_edit import resolve_feature_edit
 from ..sources import can_rerun
 from ..sources.base import EditsFeatures
 
@@ -58,8 +58,9 @@ def parse_feature_edits(
     Raises:
         DataError: not a list of objects, more than ``MAX_FEATURE_EDITS`` of them, a key
             other than field/value/position/replaces, a field that is not a feature field, a
-            value (or ``replaces``) not in the field's vocabulary, a position outside
-            ``0..n-1``, or both a position and ``replaces``.
+            value (or ``replaces``) not in the field's vocabulary (checked as
+            :func:`~attnwidget.explain.feature_edit.resolve_feature_edit` does), a position
+            outside ``0..n-1``, or both a position and ``replaces``.
     """
     if not isinstance(value, list | tuple):
         raise DataError(
@@ -83,42 +84,27 @@ def parse_feature_edits(
         for name, text in (("field", field), ("value", new)):
             if not isinstance(text, str):
                 raise DataError(f"{where}.{name} must be a string, got {text!r:.80}")
-        names = catalog.field_names
-        if field not in names:
-            known = f"the feature fields are {names}" if names else "there are no feature fields"
-            raise DataError(f"{where}: unknown feature field {field!r:.80}; {known}")
-        fld = catalog.fields[names.index(field)]
-        _check_value(fld.labels[PAD + 1 :], new, f"{where}.value", field)
         edit: dict[str, Any] = {"field": field, "value": new}
         if position is not None:
             if isinstance(position, bool) or not isinstance(position, int | np.integer):
                 raise DataError(f"{where}.position must be an integer, got {position!r:.80}")
-            if not 0 <= position < n:
-                raise DataError(
-                    f"{where}.position {position} is outside the shown history "
-                    f"(positions 0..{n - 1})"
-                )
+            if position < 0:
+                raise DataError(f"{where}.position {position} is outside the shown history")
             if replaces is not None:
                 raise DataError(f"{where} has a position and a value it replaces: give one")
             edit["position"] = int(position)
         elif replaces is not None:
             if not isinstance(replaces, str):
                 raise DataError(f"{where}.replaces must be a string, got {replaces!r:.80}")
-            _check_value(fld.labels[PAD + 1 :], replaces, f"{where}.replaces", field)
             edit["replaces"] = replaces
+        feature_edit = FeatureEdit(**edit)
+        try:
+            resolve_feature_edit(catalog, feature_edit, n)
+        except ArgumentValueError as err:
+            raise DataError(f"{where}: {err}") from None
         plain.append(edit)
-        edits.append(FeatureEdit(**edit))
+        edits.append(feature_edit)
     return plain, tuple(edits)
-
-
-def _check_value(values: Sequence[str], value: str, what: str, field: str) -> None:
-    if value in values:
-        return
-    shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
-    raise DataError(
-        f"{what} {value!r:.80} is not a value of field {field!r}; expected one of {shown} "
-        f"({len(values)} values)"
-    )
 
 
 def feature_summary(found: FeatureWhatIf) -> dict[str, Any]:
@@ -137,13 +123,3 @@ def feature_summary(found: FeatureWhatIf) -> dict[str, Any]:
         for e in found.edits
     ]
     return {"feature_edits": edits, "feature_changes": list(found.summary["changed"])}
-
-
-def history_features(found: FeatureWhatIf) -> list[dict[str, str]]:
-    """Each shown history item's feature values after the edits (the header's
-    ``history[i].features``)."""
-    fields = found.explanation.catalog.fields
-    return [
-        {fld.name: fld.label(int(v)) for fld, v in zip(fields, row, strict=True)}
-        for row in found.features
-    ]

@@ -39,7 +39,7 @@ from ..explain import (
 from ..foreground import foreground, give_way, mark_background
 from ..sources import AttentionSource, can_rerun
 from .explanation_pack import explanation_pack, what_if_summary
-from .feature_whatif import feature_summary, feature_vocabulary, history_features
+from .feature_whatif import feature_summary, feature_vocabulary
 from .payload import read_header, replace_header
 from .users import SEARCH_LIMIT, UserList
 
@@ -300,9 +300,7 @@ class ExplorerSession:
             self.source, history, edits, k=self.k, bought_before=bought, user=user
         )
         what_if = what_if_summary(original, found.explanation, feature_summary(found))
-        return self.prepare(
-            found.explanation, what_if=what_if, history_features=history_features(found)
-        )
+        return self.prepare(found.explanation, what_if=what_if)
 
     def _timed(self, make: Callable[..., View], *args: Any) -> View:
         """``make(*args)`` with no background model run meanwhile, its pack's header

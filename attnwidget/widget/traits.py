@@ -29,6 +29,17 @@ def trait_error_type(kind: type[AttnWidgetError]) -> type[t.TraitError]:
     return type(name, (t.TraitError, kind), {"__module__": __name__, "__doc__": doc})
 
 
+class RefusesChanges:
+    """Mixin of a widget with an ``error`` trait that shows why it refuses a change."""
+
+    error: str
+
+    def _refused(self, kind: type[AttnWidgetError], message: str) -> t.TraitError:
+        """The error refusing a change (``kind`` and a TraitError), also shown in ``error``."""
+        self.error = message
+        return trait_error_type(kind)(message)
+
+
 UnknownUserTraitError = trait_error_type(UnknownUserError)
 """An unknown user set on the widget (a ``KeyError`` and a ``TraitError``)."""
 UnknownItemTraitError = trait_error_type(UnknownItemError)

@@ -329,6 +329,15 @@ def open_demo_app(page: Page, url: str, *, also: tuple[str, ...] = ()) -> Locato
     return root
 
 
+def back_to_original_history(page: Page, root: Locator) -> None:
+    """Click the what-if banner's "Back to the original history"; wait until the kernel's
+    answer is drawn and the banner is gone."""
+    before = draw_count(root)
+    root.locator(".aw-what-if .aw-reset-history").click()
+    wait_for_kernel_answer(page, root, before)
+    root.locator(".aw-what-if").wait_for(state="hidden")
+
+
 def wait_for_kernel_answer(page: Page, root: Locator, before: int) -> None:
     """Wait until the kernel's answer to an edit is drawn (a new pack, no edit pending)."""
     wait_for_redraw(page, root, before)

@@ -17,6 +17,7 @@ from explorer_page import (
     DEMO_APP_TIMEOUT_MS,
     IMPORTANCE_BARS,
     assert_heatmap_drawn,
+    back_to_original_history,
     draw_count,
     open_demo_app,
     rec_titles,
@@ -123,10 +124,7 @@ def test_what_if_remove_reset_and_add(
     screenshot("voila-what-if-removed")
 
     # back to the original history
-    before = draw_count(root)
-    root.locator(".aw-reset-history").click()
-    wait_for_kernel_answer(page, root, before)
-    banner.wait_for(state="hidden")
+    back_to_original_history(page, root)
     assert rec_titles(root) == original_recs
     assert history_titles(root) == original_history
     assert not root.locator(".aw-entered").is_visible()

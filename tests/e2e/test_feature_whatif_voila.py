@@ -13,6 +13,7 @@ import pytest
 from explorer_page import (
     IMPORTANCE_BARS,
     assert_heatmap_drawn,
+    back_to_original_history,
     draw_count,
     open_demo_app,
     rec_titles,
@@ -87,10 +88,7 @@ def test_change_a_brand_and_go_back(
     screenshot("voila-feature-edit")
 
     # back to the original history
-    before = draw_count(root)
-    banner.locator(".aw-reset-history").click()
-    wait_for_kernel_answer(page, root, before)
-    banner.wait_for(state="hidden")
+    back_to_original_history(page, root)
     assert rec_titles(root) == original_recs
     assert "edited" not in (rows.last.get_attribute("class") or "")
     form.locator("select.aw-feature-item").select_option(str(n - 1))

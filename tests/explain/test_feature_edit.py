@@ -223,15 +223,14 @@ def test_a_source_that_cannot_edit_features_says_so():
 def test_reasons_read_the_edited_features(trained, shop):
     """A reason about a feature what-if cites the values the model read, not the catalogue's:
     the history's values seen by the reason are the edited ones (the original's unchanged)."""
-    from attnwidget.explain.reasons import _history_values
-
     history = _history(shop)
     value = _absent(trained.catalog, history, CATEGORY)
     label = trained.catalog.fields[CATEGORY].label(value)
     edits = [FeatureEdit("category", label, position=p) for p in range(len(history))]
     what_if = explain_with_features(trained, history, edits)
-    assert (_history_values(what_if.explanation)[:, CATEGORY] == value).all()
-    original = _history_values(what_if.original)
+    edited = what_if.explanation
+    assert (edited.history_feature_table[edited.history][:, CATEGORY] == value).all()
+    original = what_if.original.history_feature_table[what_if.original.history]
     assert np.array_equal(original, trained.catalog.features[history])
     reason = what_if.explanation.reason()
     if reason.feature is not None and reason.feature[0] == "category":
