@@ -81,7 +81,8 @@ def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter_and_the_cli
     # Ids, positions and warnings are the same; the floats of a user's nn.TransformerEncoder
     # matched to the last bit alone but not after the other tests/sources tests had run in
     # this process (a fresh actor process differs in some torch state we did not pin down),
-    # so they are compared to float32 rounding here.
+    # so they are compared to float32 rounding accumulated through the encoder, softmax and
+    # entropy here (a relative 2.3e-5 was seen in one CI run in three).
     assert list(on_ray["user_id"]) == users
     floats = [c for c in local if local[c].dtype == float or c.endswith(("_weights", "_scores"))]
     pd.testing.assert_frame_equal(on_ray.drop(columns=floats), local.drop(columns=floats))
@@ -90,7 +91,7 @@ def test_a_running_ray_is_used_and_left_running_with_a_torch_adapter_and_the_cli
         np.testing.assert_allclose(
             np.concatenate([np.ravel(v) for v in left]),
             np.concatenate([np.ravel(v) for v in right]),
-            rtol=1e-5,
+            rtol=1e-4,
             atol=1e-6,
         )
 
